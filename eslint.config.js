@@ -1,0 +1,63 @@
+// @ts-check
+import js from "@eslint/js";
+import prettier from "eslint-config-prettier";
+import tseslint from "typescript-eslint";
+
+// Processes are started with argument arrays only, by ONE module
+// (src/process/run-process.ts). A shell, or `exec` with a command string, would
+// let an issue title or a branch name become a command.
+const childProcessOnlyInRunner = {
+  "no-restricted-imports": [
+    "error",
+    {
+      paths: ["child_process", "node:child_process", "execa", "shelljs", "zx"].map((name) => ({
+        name,
+        message: "Start processes through src/process/run-process.ts (argument arrays, no shell).",
+      })),
+    },
+  ],
+};
+const noShell = {
+  "no-restricted-syntax": [
+    "error",
+    {
+      selector: "Property[key.name='shell'][value.value!=false]",
+      message:
+        "Never start a process with a shell: pass an argument array (DESIGN.md, trust and safety).",
+    },
+    {
+      selector: "CallExpression[callee.name=/^exec(Sync)?$/]",
+      message: "exec/execSync run a shell string: use runProcess with an argument array.",
+    },
+    {
+      selector:
+        "MemberExpression[object.name=/^(child_process|childProcess|cp)$/][property.name=/^exec(Sync)?$/]",
+      message: "exec/execSync run a shell string: use runProcess with an argument array.",
+    },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ["dist/", "node_modules/", "coverage/", "test/fixtures/", ".tmp/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
+    rules: {
+      ...childProcessOnlyInRunner,
+      ...noShell,
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
+      "@typescript-eslint/consistent-type-imports": "error",
+      eqeqeq: ["error", "always", { null: "ignore" }],
+    },
+  },
+  {
+    // The one place that may import child_process (still without a shell).
+    files: ["src/process/run-process.ts"],
+    rules: { "no-restricted-imports": "off" },
+  },
+  prettier,
+);
