@@ -1,0 +1,85 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import matter from "gray-matter";
+import { firstHeading } from "../spec/markdown.js";
+import type { SpecDocument } from "../spec/serialize-spec.js";
+import { parseYaml } from "../spec/yaml.js";
+import { packageRoot } from "../util/package-root.js";
+import { fence, fenceUntrusted } from "../util/untrusted-text.js";
+
+export interface PromptInput {
+  /** The template: a repository's `.chant/prompts/implement.md`, else the bundled one. */
+  template: string;
+  projectName: string;
+  spec: SpecDocument & { id: string; path: string };
+  /** informed_by documents (research spec, RCA) with their text: inlined, since chant does not. */
+  informedBy: { path: string; text: string }[];
+  /** Files of the spec's `context:` field, as chant inlines them for {{spec.context}}. */
+  contextFiles?: { path: string; text: string }[];
+  /** The issue as its author wrote it: untrusted. */
+  issue?: { number: number; title: string; body: string } | undefined;
+}
+
+const MAX_DOCUMENT_CHARS = 100_000;
+
+/**
+ * chant's plain `{{...}}` substitution, done in ONE pass over the template so
+ * that a value containing `{{spec.path}}` is never substituted again; then the
+ * research documents and the (fenced, untrusted) issue are appended.
+ */
+export function renderPrompt(input: PromptInput): string {
+  const { spec } = input;
+  const title = firstHeading(spec.body) ?? "(untitled)";
+  const targetFiles = spec.frontmatter.target_files ?? [];
+  const values: Record<string, string> = {
+    "project.name": input.projectName,
+    "spec.id": spec.id,
+    "spec.title": title,
+    "spec.description": spec.body,
+    "spec.path": spec.path,
+    spec: `Spec ID: ${spec.id}\n\n${spec.body}${targetFiles.length ? `\n\n## Target Files\n\n${targetFiles.map((f) => `- ${f}\n`).join("")}` : ""}`,
+    "spec.target_files": targetFiles.join("\n"),
+    "spec.context": (input.contextFiles ?? [])
+      .map((f) => `\n--- ${f.path} ---\n${f.text}\n`)
+      .join(""),
+  };
+  const body = stripFrontmatter(input.template).replace(
+    /\{\{\s*([a-z_.]+)\s*\}\}/g,
+    (whole, key: string) => (key in values ? values[key]! : whole),
+  );
+
+  const parts = [body.trimEnd()];
+  if (input.informedBy.length > 0) {
+    parts.push("## Research to follow (informed_by)");
+    for (const doc of input.informedBy) {
+      const text =
+        doc.text.length > MAX_DOCUMENT_CHARS
+          ? `${doc.text.slice(0, MAX_DOCUMENT_CHARS)}\n…(cut at ${MAX_DOCUMENT_CHARS} characters; read the file for the rest)`
+          : doc.text;
+      parts.push(`### \`${doc.path}\`\n\n${fence(text, "markdown")}`);
+    }
+  }
+  if (input.issue) {
+    parts.push(
+      `## The issue (#${input.issue.number})`,
+      fenceUntrusted("Issue title", input.issue.title),
+      fenceUntrusted("Issue body", input.issue.body),
+    );
+  }
+  return `${parts.join("\n\n")}\n`;
+}
+
+/** Prompt files carry their own frontmatter (name, purpose), which is not part of the prompt. */
+function stripFrontmatter(template: string): string {
+  try {
+    return matter(template, { engines: { yaml: (s: string) => parseYaml(s).data as object } })
+      .content;
+  } catch {
+    return template;
+  }
+}
+
+/** A prompt shipped with chant-bot (`prompts/<name>.md`). */
+export async function bundledPrompt(name: "implement" | "research"): Promise<string> {
+  return readFile(join(packageRoot(), "prompts", `${name}.md`), "utf8");
+}

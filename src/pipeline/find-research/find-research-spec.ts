@@ -1,0 +1,372 @@
+import type { FileRead, RepoFileEntry, RepoFiles } from "../../forge/repo-files.js";
+import { MAX_SPEC_BYTES, parseSpec, type ParsedSpec } from "../../spec/parse-spec.js";
+import { isSpecError } from "../../spec/spec-error.js";
+import {
+  compareSpecIds,
+  isSafeSpecId,
+  SPEC_ID_PATTERN,
+  specIdFromPath,
+} from "../../spec/spec-id.js";
+import { isSafeRepoPath, isTestPath, normalizeRepoPath } from "../../util/repo-path.js";
+import { visibleText } from "../../util/untrusted-text.js";
+
+export const SPECS_DIR = ".chant/specs";
+export const ARCHIVE_DIR = ".chant/archive";
+export const SPEC_DIRS = [SPECS_DIR, ARCHIVE_DIR] as const;
+
+export interface ResearchRequest {
+  /** The issue to fix, when known (on a pull request: the issue it links, if any). */
+  issueNumber: number | undefined;
+  /** Issue and PR bodies, searched for spec ids and `.chant/specs/...` paths. */
+  texts: readonly string[];
+  /** `/chant implement <SPEC>`: an id or a path. */
+  explicit?: string | undefined;
+  /** When triggered on a pull request. */
+  pullRequest?: { number: number; changedFiles: readonly string[]; fromFork: boolean } | undefined;
+  /** `--force`: go ahead with research that is not completed. */
+  force?: boolean | undefined;
+}
+
+export type Rule = "explicit" | "mentioned" | "label" | "pull_request";
+
+export interface ResearchChain {
+  /** RCA documents the research spec lists in target_files, with their text. */
+  rcaDocuments: { path: string; text: string }[];
+  /** RCA documents listed but not readable (missing, binary, too large). */
+  missingRca: string[];
+  reproductionSpecs: ParsedSpec[];
+  /** Test files among the research's informed_by and the reproduction specs' target_files. */
+  reproductionTests: string[];
+}
+
+interface Chosen {
+  research: ParsedSpec;
+  rule: Rule;
+  /** Every candidate the winning rule found, the chosen one first. */
+  candidates: ParsedSpec[];
+  /** Why this one, in a sentence (when there were several). */
+  reason: string;
+  issueNumber: number | undefined;
+}
+
+export type ResearchOutcome =
+  | ({ kind: "found" | "ambiguous"; chain: ResearchChain; notes: string[] } & Chosen)
+  | ({ kind: "not_completed"; notes: string[] } & Chosen)
+  | { kind: "not_found"; issueNumber: number | undefined; notes: string[]; searched: string[] }
+  | { kind: "invalid"; message: string; notes: string[] };
+
+/**
+ * Find the research spec for an issue or pull request (DESIGN.md, "Finding
+ * the research spec"), first rule that yields a candidate wins:
+ * 1. an explicit argument; 2. a spec id or path mentioned in the issue/PR body;
+ * 3. research specs labelled `issue-N`; 4. research specs a same-repo PR changes.
+ * Then follow the chain to the RCA documents and the reproduction test.
+ * Reads: one listing, then only the files a rule needs, in batches.
+ */
+export async function findResearchSpec(
+  files: RepoFiles,
+  request: ResearchRequest,
+): Promise<ResearchOutcome> {
+  const notes: string[] = [];
+  const listing = (await files.list(SPEC_DIRS)).filter((f) => /\.md$/i.test(f.path));
+  const specs = new SpecReader(files, listing, notes);
+
+  const explicit = request.explicit?.trim();
+  if (explicit) {
+    const path = resolveExplicit(explicit, specs);
+    if (typeof path !== "string") return { kind: "invalid", message: path.error, notes };
+    const spec = (await specs.read([path]))[0];
+    if (!spec) {
+      return { kind: "invalid", message: `\`${path}\` could not be read: ${notes.pop()}`, notes };
+    }
+    if (!isResearch(spec)) {
+      notes.push(
+        `\`${spec.id}\` does not look like a research spec (no \`prompt: research\`, \`type: research\` or \`research\` label); using it because it was named explicitly.`,
+      );
+    }
+    return choose(files, specs, request, "explicit", [spec], notes);
+  }
+
+  const mentioned = mentionedSpecPaths(request.texts, specs, notes);
+  const mentionedResearch = (await specs.read(mentioned)).filter(isResearch);
+  if (mentionedResearch.length > 0) {
+    return choose(files, specs, request, "mentioned", mentionedResearch, notes);
+  }
+
+  const searched: string[] = [];
+  if (request.issueNumber !== undefined) {
+    const label = `issue-${request.issueNumber}`;
+    searched.push(
+      `research specs labelled \`${label}\` in \`${SPECS_DIR}/\` and \`${ARCHIVE_DIR}/\``,
+    );
+    const labelled = (await specs.readAll()).filter(
+      (spec) => isResearch(spec) && (spec.frontmatter.labels ?? []).includes(label),
+    );
+    if (labelled.length > 0) return choose(files, specs, request, "label", labelled, notes);
+  }
+
+  const pr = request.pullRequest;
+  if (pr) {
+    if (pr.fromFork) {
+      notes.push(
+        `Pull request #${pr.number} comes from a fork: the specs it changes are not read (specs and config are read from the base repository's default branch).`,
+      );
+    } else {
+      searched.push(`research specs that pull request #${pr.number} adds or changes`);
+      const changed = pr.changedFiles.filter((p) => specs.has(p));
+      const changedResearch = (await specs.read(changed)).filter(isResearch);
+      if (changedResearch.length > 0) {
+        return choose(files, specs, request, "pull_request", changedResearch, notes);
+      }
+    }
+  }
+  return { kind: "not_found", issueNumber: request.issueNumber, notes, searched };
+}
+
+export function isResearch(spec: ParsedSpec): boolean {
+  const fm = spec.frontmatter;
+  return (
+    fm.type === "research" ||
+    (fm.prompt ?? "").startsWith("research") ||
+    (fm.labels ?? []).includes("research")
+  );
+}
+
+function isReproduction(spec: ParsedSpec): boolean {
+  const fm = spec.frontmatter;
+  return /^reproduc/.test(fm.prompt ?? "") || (fm.labels ?? []).some((l) => /^reproduc/.test(l));
+}
+
+async function choose(
+  files: RepoFiles,
+  specs: SpecReader,
+  request: ResearchRequest,
+  rule: Rule,
+  found: ParsedSpec[],
+  notes: string[],
+): Promise<ResearchOutcome> {
+  const unique = [...new Map(found.map((s) => [s.path, s])).values()];
+  const candidates = unique.sort(
+    (a, b) =>
+      Number(b.frontmatter.status === "completed") - Number(a.frontmatter.status === "completed") ||
+      compareSpecIds(b.id, a.id),
+  );
+  const research = candidates[0]!;
+  const completed = candidates.filter((c) => c.frontmatter.status === "completed");
+  const reason =
+    candidates.length === 1
+      ? ""
+      : completed.length === 1 && research.frontmatter.status === "completed"
+        ? `\`${research.id}\` is the only completed one`
+        : completed.length > 1
+          ? `\`${research.id}\` is the newest of ${completed.length} completed research specs`
+          : `\`${research.id}\` is the newest (none is completed)`;
+  const chosen: Chosen = {
+    research,
+    rule,
+    candidates,
+    reason,
+    issueNumber: request.issueNumber ?? issueFromLabels(research),
+  };
+  if (research.frontmatter.status !== "completed") {
+    if (!request.force) return { kind: "not_completed", notes, ...chosen };
+    notes.push(
+      `Research spec \`${research.id}\` is \`${research.frontmatter.status}\`, not completed; going ahead because of \`--force\`.`,
+    );
+  }
+  const chain = await followChain(files, specs, research);
+  return { kind: candidates.length > 1 ? "ambiguous" : "found", chain, notes, ...chosen };
+}
+
+function issueFromLabels(spec: ParsedSpec): number | undefined {
+  for (const label of spec.frontmatter.labels ?? []) {
+    const match = /^issue-(\d{1,9})$/.exec(label);
+    if (match) return Number(match[1]);
+  }
+  return undefined;
+}
+
+async function followChain(
+  files: RepoFiles,
+  specs: SpecReader,
+  research: ParsedSpec,
+): Promise<ResearchChain> {
+  const fm = research.frontmatter;
+  const rcaPaths = (fm.target_files ?? [])
+    .map(normalizeRepoPath)
+    .filter(
+      (p) =>
+        isSafeRepoPath(p) && /\.md$/i.test(p) && !/^\.chant\/(specs|archive|prompts)\//.test(p),
+    );
+  const linked = [
+    ...new Set(
+      [...(fm.informed_by ?? []), ...(fm.depends_on ?? [])]
+        .map((ref) => specs.resolve(ref))
+        .filter((p): p is string => p !== undefined && p !== research.path),
+    ),
+  ];
+
+  // One batched read for the RCA documents and the linked specs.
+  const reads = await files.read([...new Set([...rcaPaths, ...linked])]);
+  const rcaDocuments: ResearchChain["rcaDocuments"] = [];
+  const missingRca: string[] = [];
+  for (const path of rcaPaths) {
+    const read = reads.get(path);
+    if (read?.kind === "text") rcaDocuments.push({ path, text: read.text });
+    else missingRca.push(path);
+  }
+  const reproductionSpecs = specs.parseReads(linked, reads).filter(isReproduction);
+  const tests = [
+    ...(fm.informed_by ?? []),
+    ...reproductionSpecs.flatMap((s) => s.frontmatter.target_files ?? []),
+  ]
+    .map(normalizeRepoPath)
+    .filter((p) => !/[*?[\]{}]/.test(p) && isSafeRepoPath(p) && isTestPath(p));
+  return { rcaDocuments, missingRca, reproductionSpecs, reproductionTests: [...new Set(tests)] };
+}
+
+function resolveExplicit(arg: string, specs: SpecReader): string | { error: string } {
+  const asPath = normalizeRepoPath(arg);
+  if (asPath.includes("/")) {
+    if (!isSafeRepoPath(asPath) || !/^\.chant\/(specs|archive)\/.+\.md$/.test(asPath)) {
+      return {
+        error: `\`${shown(arg)}\` is not a spec path: give an id such as \`2026-01-29-003-ghi\` or a path under \`${SPECS_DIR}/\`.`,
+      };
+    }
+    return specs.has(asPath) ? asPath : { error: `There is no \`${asPath}\` in ${specs.label}.` };
+  }
+  const id = asPath.replace(/\.md$/i, "");
+  if (!isSafeSpecId(id)) {
+    return { error: `\`${shown(arg)}\` is not a spec id: ids look like \`2026-01-29-003-ghi\`.` };
+  }
+  return (
+    specs.resolve(id) ?? {
+      error: `There is no spec \`${id}\` in \`${SPECS_DIR}/\` or \`${ARCHIVE_DIR}/\` of ${specs.label}.`,
+    }
+  );
+}
+
+/** A user's string, shown back to them safely inside backticks. */
+function shown(text: string): string {
+  return visibleText(text).replace(/[`\n]/g, "").slice(0, 80);
+}
+
+function mentionedSpecPaths(
+  texts: readonly string[],
+  specs: SpecReader,
+  notes: string[],
+): string[] {
+  const found: string[] = [];
+  const pattern = new RegExp(
+    `\\.chant/(?:specs|archive)/[^\\s\`'"()<>\\[\\]]+?\\.md|\\b${SPEC_ID_PATTERN.source}\\b`,
+    "g",
+  );
+  for (const text of texts) {
+    for (const match of visibleText(text).matchAll(pattern)) {
+      const path = specs.resolve(match[0]);
+      if (path) found.push(path);
+      else if (isSafeRepoPath(match[0]) || isSafeSpecId(match[0])) {
+        notes.push(`\`${match[0]}\` is mentioned, but there is no such spec in ${specs.label}.`);
+      }
+    }
+  }
+  return [...new Set(found)];
+}
+
+/**
+ * The spec files of one listing, read at most once each, parsed leniently;
+ * every file it cannot use becomes a note (file and line) instead of an error.
+ */
+class SpecReader {
+  private readonly byPath = new Map<string, RepoFileEntry>();
+  private readonly byId = new Map<string, string>();
+  private readonly parsed = new Map<string, ParsedSpec | undefined>();
+
+  constructor(
+    private readonly files: RepoFiles,
+    listing: RepoFileEntry[],
+    private readonly notes: string[],
+  ) {
+    // Active specs win over archived ones with the same id.
+    const ordered = [...listing].sort(
+      (a, b) => Number(a.path.startsWith(ARCHIVE_DIR)) - Number(b.path.startsWith(ARCHIVE_DIR)),
+    );
+    for (const entry of ordered) {
+      this.byPath.set(entry.path, entry);
+      const id = specIdFromPath(entry.path);
+      if (!this.byId.has(id)) this.byId.set(id, entry.path);
+    }
+  }
+
+  get label(): string {
+    return this.files.label;
+  }
+
+  has(path: string): boolean {
+    return this.byPath.has(path);
+  }
+
+  /** An id, a `.chant/...` path or a file name, to the path of a listed spec. */
+  resolve(ref: string): string | undefined {
+    const path = normalizeRepoPath(ref);
+    if (this.byPath.has(path)) return path;
+    return this.byId.get(specIdFromPath(path));
+  }
+
+  async read(paths: readonly string[]): Promise<ParsedSpec[]> {
+    const wanted = paths.filter((p) => !this.parsed.has(p));
+    const readable: string[] = [];
+    for (const path of wanted) {
+      const size = this.byPath.get(path)?.size ?? 0;
+      if (size > MAX_SPEC_BYTES) {
+        this.parsed.set(path, undefined);
+        this.notes.push(
+          `\`${path}\` was skipped: ${Math.round(size / 1024)} KiB is too large for a spec.`,
+        );
+      } else {
+        readable.push(path);
+      }
+    }
+    if (readable.length > 0) this.parseReads(readable, await this.files.read(readable));
+    return paths.map((p) => this.parsed.get(p)).filter((s): s is ParsedSpec => s !== undefined);
+  }
+
+  async readAll(): Promise<ParsedSpec[]> {
+    return this.read([...this.byPath.keys()]);
+  }
+
+  parseReads(paths: readonly string[], reads: Map<string, FileRead>): ParsedSpec[] {
+    for (const path of paths) {
+      if (this.parsed.has(path)) continue;
+      const read = reads.get(path);
+      this.parsed.set(path, read ? this.parseRead(read) : undefined);
+    }
+    return paths.map((p) => this.parsed.get(p)).filter((s): s is ParsedSpec => s !== undefined);
+  }
+
+  private parseRead(read: FileRead): ParsedSpec | undefined {
+    switch (read.kind) {
+      case "missing":
+        this.notes.push(`\`${read.path}\` is listed but could not be read.`);
+        return undefined;
+      case "binary":
+        this.notes.push(`\`${read.path}\` was skipped: it is a binary file, not a markdown spec.`);
+        return undefined;
+      case "too_large":
+        this.notes.push(
+          `\`${read.path}\` was skipped: ${Math.round(read.size / 1024)} KiB is too large for a spec.`,
+        );
+        return undefined;
+      case "text":
+        try {
+          return parseSpec(read.path, read.text);
+        } catch (error) {
+          if (!isSpecError(error)) throw error;
+          this.notes.push(
+            `\`${error.file}${error.line ? `:${error.line}` : ""}\`: ${error.detail}`,
+          );
+          return undefined;
+        }
+    }
+  }
+}

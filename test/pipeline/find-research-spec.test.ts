@@ -1,0 +1,246 @@
+import { describe, expect, it } from "vitest";
+import { describeResearchOutcome } from "../../src/pipeline/find-research/describe-outcome.js";
+import {
+  findResearchSpec,
+  type ResearchOutcome,
+} from "../../src/pipeline/find-research/find-research-spec.js";
+import { loadFixtureRepo, MemoryFiles } from "../support/memory-files.js";
+
+const RESEARCH = ".chant/specs/2026-01-28-001-res.md";
+const REPRO = ".chant/specs/2026-01-27-002-rep.md";
+
+function kvStore(overrides: Record<string, string | Buffer | undefined> = {}) {
+  const files: Record<string, string | Buffer> = { ...loadFixtureRepo("kv-store") };
+  for (const [path, content] of Object.entries(overrides)) {
+    if (content === undefined) delete files[path];
+    else files[path] = content;
+  }
+  return new MemoryFiles(files);
+}
+
+function researchSpec(opts: { status?: string; labels?: string[]; extra?: string } = {}) {
+  return [
+    "---",
+    "type: task",
+    `status: ${opts.status ?? "completed"}`,
+    "labels:",
+    ...(opts.labels ?? ["research", "issue-42"]).map((l) => `- ${l}`),
+    "target_files:",
+    "- .chant/research/issue-42-rca.md",
+    "prompt: research",
+    ...(opts.extra ? [opts.extra] : []),
+    "---",
+    "# Another look at issue 42",
+    "",
+  ].join("\n");
+}
+
+function expectFound(outcome: ResearchOutcome) {
+  if (outcome.kind !== "found" && outcome.kind !== "ambiguous") {
+    throw new Error(
+      `expected research to be found, got ${outcome.kind}: ${describeResearchOutcome(outcome).headline}`,
+    );
+  }
+  return outcome;
+}
+
+describe("findResearchSpec on the kv-store chain (triage -> reproduction -> research)", () => {
+  it("finds the research by its issue label and follows it to the RCA and the reproduction test", async () => {
+    const files = kvStore();
+    const outcome = expectFound(await findResearchSpec(files, { issueNumber: 42, texts: [] }));
+    expect(outcome.kind).toBe("found");
+    expect(outcome.rule).toBe("label");
+    expect(outcome.research.path).toBe(RESEARCH);
+    expect(outcome.issueNumber).toBe(42);
+    expect(outcome.chain.rcaDocuments.map((d) => d.path)).toEqual([
+      ".chant/research/issue-42-rca.md",
+    ]);
+    expect(outcome.chain.reproductionSpecs.map((s) => s.path)).toEqual([REPRO]);
+    expect(outcome.chain.reproductionTests).toEqual(["test/regression/issue-42.test.js"]);
+    expect(outcome.notes).toEqual([]);
+    // One listing, one batch of spec reads, one batch for the RCA + reproduction spec.
+    expect(files.listCalls).toBe(1);
+    expect(files.readCalls).toBe(2);
+  });
+
+  it("reads only the named spec when the command names it", async () => {
+    const files = kvStore();
+    const outcome = expectFound(
+      await findResearchSpec(files, { issueNumber: 42, texts: [], explicit: "2026-01-28-001-res" }),
+    );
+    expect(outcome.rule).toBe("explicit");
+    expect(files.readPaths).toEqual([RESEARCH, ".chant/research/issue-42-rca.md", REPRO]);
+  });
+
+  it("accepts an explicit path, and says when the named spec does not look like research", async () => {
+    const outcome = expectFound(
+      await findResearchSpec(kvStore(), { issueNumber: 42, texts: [], explicit: `./${REPRO}` }),
+    );
+    expect(outcome.research.path).toBe(REPRO);
+    expect(outcome.notes[0]).toMatch(/does not look like a research spec/);
+  });
+
+  it.each([
+    ["2026-01-01-001-zzz", /There is no spec `2026-01-01-001-zzz`/],
+    [".chant/specs/nope.md", /There is no `.chant\/specs\/nope.md`/],
+    ["../../etc/passwd", /is not a spec path/],
+    ["$(touch /tmp/pwned)", /is not a spec (id|path)/],
+    ['zzz";echo${IFS}"hello";#', /is not a spec id/],
+    ["src/store.js", /is not a spec path/],
+  ])("refuses the explicit argument %j clearly", async (arg, message) => {
+    const outcome = await findResearchSpec(kvStore(), {
+      issueNumber: 42,
+      texts: [],
+      explicit: arg,
+    });
+    expect(outcome.kind).toBe("invalid");
+    expect(describeResearchOutcome(outcome).headline).toMatch(message);
+  });
+
+  it("finds a spec whose id is only mentioned in the issue body (no label)", async () => {
+    const files = kvStore({ [RESEARCH]: researchSpec({ labels: ["research"] }) });
+    const outcome = expectFound(
+      await findResearchSpec(files, {
+        issueNumber: 42,
+        texts: ["The analysis is in 2026-01-28-001-res, see there."],
+      }),
+    );
+    expect(outcome.rule).toBe("mentioned");
+    expect(files.readPaths).not.toContain(".chant/specs/2026-01-27-001-tri.md");
+  });
+
+  it("ignores ids hidden in HTML comments and notes mentions of specs that do not exist", async () => {
+    const outcome = expectFound(
+      await findResearchSpec(kvStore(), {
+        issueNumber: 42,
+        texts: ["<!-- 2026-01-27-002-rep --> see .chant/specs/2026-09-09-001-zzz.md"],
+      }),
+    );
+    expect(outcome.rule).toBe("label");
+    expect(outcome.notes).toEqual([
+      "`.chant/specs/2026-09-09-001-zzz.md` is mentioned, but there is no such spec in test/repo@main.",
+    ]);
+  });
+
+  it("finds research that was archived", async () => {
+    const content = loadFixtureRepo("kv-store")[RESEARCH]!;
+    const files = kvStore({
+      [RESEARCH]: undefined,
+      ".chant/archive/2026-01-28/2026-01-28-001-res.md": content,
+    });
+    const outcome = expectFound(await findResearchSpec(files, { issueNumber: 42, texts: [] }));
+    expect(outcome.research.path).toBe(".chant/archive/2026-01-28/2026-01-28-001-res.md");
+  });
+
+  it("with two research specs prefers the completed one and names the other", async () => {
+    const files = kvStore({
+      ".chant/specs/2026-02-01-001-new.md": researchSpec({ status: "in_progress" }),
+    });
+    const outcome = expectFound(await findResearchSpec(files, { issueNumber: 42, texts: [] }));
+    expect(outcome.kind).toBe("ambiguous");
+    expect(outcome.research.path).toBe(RESEARCH);
+    expect(outcome.reason).toBe("`2026-01-28-001-res` is the only completed one");
+    const text = describeResearchOutcome(outcome);
+    expect(text.details).toContain(
+      "- also matched: `.chant/specs/2026-02-01-001-new.md` (in_progress)",
+    );
+  });
+
+  it("with two completed research specs takes the newest id", async () => {
+    const files = kvStore({ ".chant/specs/2026-02-01-00a-new.md": researchSpec() });
+    const outcome = expectFound(await findResearchSpec(files, { issueNumber: 42, texts: [] }));
+    expect(outcome.research.id).toBe("2026-02-01-00a-new");
+    expect(outcome.reason).toBe("`2026-02-01-00a-new` is the newest of 2 completed research specs");
+  });
+
+  it("refuses research that is still in progress, unless forced", async () => {
+    const files = kvStore({ [RESEARCH]: researchSpec({ status: "in_progress" }) });
+    const outcome = await findResearchSpec(files, { issueNumber: 42, texts: [] });
+    expect(outcome.kind).toBe("not_completed");
+    const text = describeResearchOutcome(outcome);
+    expect(text.headline).toBe(
+      "Research spec `2026-01-28-001-res` is `in_progress`, not completed.",
+    );
+    expect(text.details.join("\n")).toMatch(/`\/chant implement 2026-01-28-001-res --force`/);
+
+    const forced = expectFound(
+      await findResearchSpec(files, { issueNumber: 42, texts: [], force: true }),
+    );
+    expect(forced.notes[0]).toMatch(/going ahead because of `--force`/);
+  });
+
+  it("reads a research spec with status: ready as not completed", async () => {
+    const files = kvStore({ [RESEARCH]: researchSpec({ status: "ready" }) });
+    expect((await findResearchSpec(files, { issueNumber: 42, texts: [] })).kind).toBe(
+      "not_completed",
+    );
+  });
+
+  it("finds nothing for another issue and says exactly what to add", async () => {
+    const outcome = await findResearchSpec(kvStore(), { issueNumber: 7, texts: [] });
+    expect(outcome.kind).toBe("not_found");
+    const text = describeResearchOutcome(outcome);
+    expect(text.headline).toBe("No research spec found for issue #7.");
+    expect(text.details.join("\n")).toMatch(/the label `issue-7`/);
+  });
+
+  it("reads CRLF specs", async () => {
+    const crlf = (text: string) => text.replace(/\n/g, "\r\n");
+    const repo = loadFixtureRepo("kv-store");
+    const files = kvStore({ [RESEARCH]: crlf(repo[RESEARCH]!), [REPRO]: crlf(repo[REPRO]!) });
+    const outcome = expectFound(await findResearchSpec(files, { issueNumber: 42, texts: [] }));
+    expect(outcome.chain.reproductionTests).toEqual(["test/regression/issue-42.test.js"]);
+  });
+
+  it("skips giant, binary and malformed spec files with a note naming file and line", async () => {
+    const files = kvStore({
+      ".chant/specs/2026-01-01-001-big.md": `---\ntype: code\n---\n${"x".repeat(2 * 1024 * 1024)}`,
+      ".chant/specs/2026-01-01-002-bin.md": Buffer.from([0x2d, 0x2d, 0x2d, 0x0a, 0x00, 0xff]),
+      ".chant/specs/2026-01-01-003-bad.md": "---\ntype: code\nlabels: [oops\n---\n",
+    });
+    const outcome = expectFound(await findResearchSpec(files, { issueNumber: 42, texts: [] }));
+    expect(outcome.research.path).toBe(RESEARCH);
+    expect(outcome.notes).toEqual([
+      "`.chant/specs/2026-01-01-001-big.md` was skipped: 2048 KiB is too large for a spec.",
+      "`.chant/specs/2026-01-01-002-bin.md` was skipped: it is a binary file, not a markdown spec.",
+      expect.stringMatching(/^`\.chant\/specs\/2026-01-01-003-bad\.md:\d+`: invalid YAML/),
+    ]);
+    // The giant file is never read.
+    expect(files.readPaths).not.toContain(".chant/specs/2026-01-01-001-big.md");
+  });
+
+  it("notes an RCA document that the research lists but that is missing", async () => {
+    const files = kvStore({ ".chant/research/issue-42-rca.md": undefined });
+    const outcome = expectFound(await findResearchSpec(files, { issueNumber: 42, texts: [] }));
+    expect(outcome.chain.rcaDocuments).toEqual([]);
+    expect(outcome.chain.missingRca).toEqual([".chant/research/issue-42-rca.md"]);
+  });
+});
+
+describe("findResearchSpec on a pull request", () => {
+  const prSpec = ".chant/specs/2026-02-02-001-prr.md";
+
+  it("finds research the pull request adds, and takes the issue number from its label", async () => {
+    const files = kvStore({ [RESEARCH]: undefined, [prSpec]: researchSpec() });
+    const outcome = expectFound(
+      await findResearchSpec(files, {
+        issueNumber: undefined,
+        texts: ["Research for the store bug"],
+        pullRequest: { number: 50, changedFiles: [prSpec, "src/store.js"], fromFork: false },
+      }),
+    );
+    expect(outcome.rule).toBe("pull_request");
+    expect(outcome.issueNumber).toBe(42);
+  });
+
+  it("does not read the specs a fork pull request changes", async () => {
+    const files = kvStore({ [RESEARCH]: undefined, [prSpec]: researchSpec() });
+    const outcome = await findResearchSpec(files, {
+      issueNumber: undefined,
+      texts: [],
+      pullRequest: { number: 51, changedFiles: [prSpec], fromFork: true },
+    });
+    expect(outcome.kind).toBe("not_found");
+    expect(outcome.notes[0]).toMatch(/comes from a fork/);
+  });
+});
