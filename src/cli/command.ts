@@ -1,0 +1,48 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** Exit codes of every chant-bot command (documented in the README). */
+export const EXIT = {
+  ok: 0,
+  /** The command ran and the answer is no: nothing to draft, a check failed, the pipeline failed. */
+  failed: 1,
+  /** The command line itself is wrong. */
+  usage: 2,
+} as const;
+
+export interface Output {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  isTTY: boolean;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(args: string[], io: Output): Promise<number>;
+}
+
+export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** parseArgs with errors turned into UsageError (exit 2 with the usage text). */
+export function parseCommandArgs<O extends Options>(args: string[], options: O) {
+  try {
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      allowPositionals: false,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+export function positiveInteger(value: string | undefined, flag: string): number {
+  if (value === undefined) throw new UsageError(`${flag} is required`);
+  if (!/^[1-9]\d{0,8}$/.test(value))
+    throw new UsageError(`${flag} must be a positive whole number, got "${value}"`);
+  return Number(value);
+}

@@ -1,0 +1,107 @@
+import { resolve } from "node:path";
+import { loadLocalConfig } from "../config/load-local-config.js";
+import { ConfigError } from "../config/repo-config.js";
+import { LocalFiles } from "../forge/local-files.js";
+import { draftForIssue } from "../pipeline/draft-spec/draft-for-issue.js";
+import { describeResearchOutcome } from "../pipeline/find-research/describe-outcome.js";
+import { findResearchSpec } from "../pipeline/find-research/find-research-spec.js";
+import { EXIT, parseCommandArgs, positiveInteger, type Command } from "./command.js";
+
+export const draftCommand: Command = {
+  name: "draft",
+  summary: "print the implementation spec drafted from an issue's research spec",
+  usage: `chant-bot draft --repo DIR --issue N [--title T] [--spec ID] [--force] [--json]
+
+Finds the research spec of issue N in DIR's .chant/specs/ (and .chant/archive/),
+follows it to the RCA document and the reproduction test, and prints the
+implementation spec chant-bot would commit. Nothing is written.
+
+  --repo DIR    the checkout (default: the current directory)
+  --issue N     the issue number (required)
+  --title T     the issue's title, used in the spec title
+  --spec ID     use this research spec (id or path) instead of searching
+  --force       draft even when the research spec is not completed
+  --json        print JSON: the research spec found, the RCA, the reproduction
+                tests, the drafted spec's path and content
+
+Exit status: 0 drafted, 1 nothing to draft (the reason is printed), 2 usage error.`,
+
+  async run(args, io) {
+    const { values } = parseCommandArgs(args, {
+      repo: { type: "string", default: "." },
+      issue: { type: "string" },
+      title: { type: "string" },
+      spec: { type: "string" },
+      force: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+    });
+    if (values.help) {
+      io.out(this.usage);
+      return EXIT.ok;
+    }
+    const issueNumber = positiveInteger(values.issue, "--issue");
+    const dir = resolve(values.repo);
+    const fail = (reason: string, details: string[] = []) => {
+      if (values.json) io.out(JSON.stringify({ ok: false, reason, details }, null, 2));
+      else io.err([`chant-bot draft: ${reason}`, ...details].join("\n"));
+      return EXIT.failed;
+    };
+
+    let config;
+    try {
+      config = await loadLocalConfig(dir);
+    } catch (error) {
+      if (error instanceof ConfigError) return fail(error.message);
+      throw error;
+    }
+    const files = new LocalFiles(dir);
+    const outcome = await findResearchSpec(files, {
+      issueNumber,
+      texts: [],
+      explicit: values.spec,
+      force: values.force,
+    });
+    const text = describeResearchOutcome(outcome);
+    if (outcome.kind !== "found" && outcome.kind !== "ambiguous")
+      return fail(text.headline, text.details);
+
+    const draft = await draftForIssue(files, outcome, {
+      issueNumber,
+      issueTitle: values.title,
+      status: config.spec_status,
+    });
+    if (values.json) {
+      io.out(
+        JSON.stringify(
+          {
+            ok: true,
+            research: {
+              id: outcome.research.id,
+              path: outcome.research.path,
+              status: outcome.research.frontmatter.status,
+              rule: outcome.rule,
+              others: outcome.candidates.slice(1).map((c) => c.path),
+            },
+            rca: outcome.chain.rcaDocuments.map((d) => d.path),
+            missingRca: outcome.chain.missingRca,
+            reproductionTests: outcome.chain.reproductionTests,
+            notes: outcome.notes,
+            draft: {
+              id: draft.id,
+              path: draft.path,
+              title: draft.title,
+              missing: draft.missing,
+              content: draft.content,
+            },
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      io.err([text.headline, ...text.details].join("\n"));
+      io.out(draft.content);
+    }
+    return EXIT.ok;
+  },
+};

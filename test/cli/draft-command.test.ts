@@ -1,0 +1,108 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { parseSpec } from "../../src/spec/parse-spec.js";
+import { FIXTURE_REPOS } from "../support/memory-files.js";
+
+function run(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return main(args, { out: (t) => out.push(t), err: (t) => err.push(t), isTTY: false }).then(
+    (code) => ({
+      code,
+      out: out.join("\n"),
+      err: err.join("\n"),
+    }),
+  );
+}
+
+const KV = join(FIXTURE_REPOS, "kv-store");
+const dirs: string[] = [];
+function copyOfKvStore() {
+  const dir = mkdtempSync(join(tmpdir(), "chant-draft-"));
+  dirs.push(dir);
+  cpSync(KV, dir, { recursive: true });
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("chant-bot draft", () => {
+  it("prints the drafted spec and exits 0", async () => {
+    const result = await run(["draft", "--repo", KV, "--issue", "42", "--title", "Lost writes"]);
+    expect(result.code).toBe(0);
+    const spec = parseSpec(".chant/specs/x.md", result.out);
+    expect(spec.frontmatter.labels).toEqual(["fix", "issue-42"]);
+    expect(result.out).toContain("# Fix issue #42: Lost writes");
+    expect(result.err).toContain(
+      "Research spec `2026-01-28-001-res` found (labelled with the issue).",
+    );
+  });
+
+  it("prints JSON with the research, the RCA, the reproduction tests and the draft", async () => {
+    const result = await run(["draft", "--repo", KV, "--issue", "42", "--json"]);
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.out);
+    expect(json).toMatchObject({
+      ok: true,
+      research: {
+        id: "2026-01-28-001-res",
+        path: ".chant/specs/2026-01-28-001-res.md",
+        status: "completed",
+        rule: "label",
+      },
+      rca: [".chant/research/issue-42-rca.md"],
+      reproductionTests: ["test/regression/issue-42.test.js"],
+      draft: {
+        path: expect.stringMatching(/^\.chant\/specs\/\d{4}-\d\d-\d\d-001-[0-9a-z]{3}\.md$/),
+      },
+    });
+    expect(parseSpec(json.draft.path, json.draft.content).frontmatter.prompt).toBe("implement");
+  });
+
+  it("exits 1 with a one-line reason when there is nothing to draft", async () => {
+    const result = await run(["draft", "--repo", KV, "--issue", "7"]);
+    expect(result.code).toBe(1);
+    expect(result.out).toBe("");
+    expect(result.err.split("\n")[0]).toBe("chant-bot draft: No research spec found for issue #7.");
+    const json = JSON.parse((await run(["draft", "--repo", KV, "--issue", "7", "--json"])).out);
+    expect(json).toMatchObject({ ok: false, reason: "No research spec found for issue #7." });
+  });
+
+  it("exits 1 naming file and line when .github/chant.yml is invalid", async () => {
+    const dir = copyOfKvStore();
+    writeFileSync(join(dir, ".github/chant.yml"), "spec_status: ready\n");
+    const result = await run(["draft", "--repo", dir, "--issue", "42"]);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(
+      `${join(dir, ".github/chant.yml")} is invalid:\n- line 1: \`spec_status\` \`ready\` is refused`,
+    );
+  });
+
+  it("exits 1 when pointed at a directory without chant specs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "chant-empty-"));
+    dirs.push(dir);
+    expect((await run(["draft", "--repo", dir, "--issue", "1"])).code).toBe(1);
+  });
+
+  it.each([
+    [["draft"], /--issue is required/],
+    [["draft", "--issue", "abc"], /--issue must be a positive whole number/],
+    [["draft", "--issue", "1", "--bogus"], /Unknown option '--bogus'/],
+    [["nonsense"], /unknown command "nonsense"/],
+  ])("exits 2 with usage for %j", async (args, message) => {
+    const result = await run(args);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(message);
+  });
+
+  it("prints help", async () => {
+    const result = await run(["draft", "--help"]);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/^chant-bot draft --repo DIR --issue N/);
+    expect((await run(["--help"])).out).toMatch(/draft {2}print the implementation spec/);
+  });
+});
