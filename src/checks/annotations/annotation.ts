@@ -1,0 +1,57 @@
+/** A GitHub check-run annotation (the fields the checks API takes). */
+export interface Annotation {
+  /** Relative to the repository root, forward slashes. */
+  path: string;
+  start_line: number;
+  end_line: number;
+  /** Only when start_line === end_line (a GitHub rule). */
+  start_column?: number;
+  end_column?: number;
+  annotation_level: AnnotationLevel;
+  /** At most 64 KiB (GitHub's limit). */
+  message: string;
+  /** E.g. the rule id "no-unused-vars", or "prettier". */
+  title?: string;
+}
+
+export type AnnotationLevel = "notice" | "warning" | "failure";
+
+/**
+ * An annotation as one format parser read it: the path as the tool printed it,
+ * and the index of the output line it was read from, so that when two parsers
+ * read the same line only the most specific one is kept.
+ */
+export interface RawAnnotation extends Annotation {
+  output_line: number;
+}
+
+export type AnnotationParser = (output: string) => RawAnnotation[];
+
+/** Maps a tool's severity word to a GitHub level; `fallback` for words it does not know. */
+export function levelFromSeverity(
+  severity: string | undefined,
+  fallback: AnnotationLevel = "failure",
+): AnnotationLevel {
+  switch (severity?.trim().toLowerCase()) {
+    case "error":
+    case "fatal":
+    case "fatal error":
+    case "failure":
+    case "critical":
+      return "failure";
+    case "warning":
+    case "warn":
+      return "warning";
+    case "info":
+    case "information":
+    case "note":
+    case "hint":
+    case "help":
+    case "notice":
+    case "message":
+    case "suggestion":
+      return "notice";
+    default:
+      return fallback;
+  }
+}
