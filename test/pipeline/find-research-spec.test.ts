@@ -4,6 +4,8 @@ import {
   findResearchSpec,
   type ResearchOutcome,
 } from "../../src/pipeline/find-research/find-research-spec.js";
+import { findReproductionTests } from "../../src/pipeline/find-research/reproduction-tests.js";
+import { parseSpec } from "../../src/spec/parse-spec.js";
 import { loadFixtureRepo, MemoryFiles } from "../support/memory-files.js";
 
 const RESEARCH = ".chant/specs/2026-01-28-001-res.md";
@@ -242,5 +244,27 @@ describe("findResearchSpec on a pull request", () => {
     });
     expect(outcome.kind).toBe("not_found");
     expect(outcome.notes[0]).toMatch(/comes from a fork/);
+  });
+});
+
+describe("findReproductionTests", () => {
+  it("follows an implementation spec to its research's reproduction test", async () => {
+    const impl = parseSpec(
+      ".chant/specs/2026-01-29-001-imp.md",
+      "---\ntype: code\nstatus: completed\ninformed_by:\n- .chant/specs/2026-01-28-001-res.md\n- .chant/research/issue-42-rca.md\n---\n# Fix\n",
+    );
+    expect(await findReproductionTests(kvStore(), impl)).toEqual([
+      "test/regression/issue-42.test.js",
+    ]);
+  });
+
+  it("falls back to a backticked test path in a criterion about reproduction", async () => {
+    const impl = parseSpec(
+      ".chant/specs/2026-01-29-001-imp.md",
+      "---\ntype: code\n---\n# Fix\n\n## Acceptance Criteria\n\n- [x] Reproduction test `tests/regression/issue_7_test.rs` passes\n- [x] Lint `src/lib.rs`\n",
+    );
+    expect(await findReproductionTests(kvStore(), impl)).toEqual([
+      "tests/regression/issue_7_test.rs",
+    ]);
   });
 });

@@ -178,6 +178,15 @@ async function choose(
   return { kind: candidates.length > 1 ? "ambiguous" : "found", chain, notes, ...chosen };
 }
 
+/** The chain (RCA documents, reproduction specs and tests) of a research spec already in hand. */
+export async function researchChainFor(
+  files: RepoFiles,
+  research: ParsedSpec,
+): Promise<ResearchChain> {
+  const listing = (await files.list(SPEC_DIRS)).filter((f) => /\.md$/i.test(f.path));
+  return followChain(files, new SpecReader(files, listing, []), research);
+}
+
 function issueFromLabels(spec: ParsedSpec): number | undefined {
   for (const label of spec.frontmatter.labels ?? []) {
     const match = /^issue-(\d{1,9})$/.exec(label);

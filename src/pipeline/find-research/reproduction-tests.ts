@@ -1,0 +1,43 @@
+import type { RepoFiles } from "../../forge/repo-files.js";
+import { acceptanceCriteria } from "../../spec/acceptance-criteria.js";
+import { parseSpec, type ParsedSpec } from "../../spec/parse-spec.js";
+import { isSafeRepoPath, isTestPath, normalizeRepoPath } from "../../util/repo-path.js";
+import { isResearch, researchChainFor } from "./find-research-spec.js";
+
+/**
+ * The reproduction tests of an implementation spec (DESIGN.md): those of the
+ * research it is informed by (test files among the research's informed_by and
+ * the reproduction spec's target_files), else backticked test paths in an
+ * acceptance criterion that mentions reproduction.
+ */
+export async function findReproductionTests(files: RepoFiles, spec: ParsedSpec): Promise<string[]> {
+  const tests = new Set<string>();
+  const informedBy = (spec.frontmatter.informed_by ?? [])
+    .map(normalizeRepoPath)
+    .filter(isSafeRepoPath);
+  const reads = await files.read(
+    informedBy.filter((p) => /^\.chant\/(specs|archive)\/.+\.md$/.test(p)),
+  );
+  for (const read of reads.values()) {
+    if (read.kind !== "text") continue;
+    let linked: ParsedSpec;
+    try {
+      linked = parseSpec(read.path, read.text);
+    } catch {
+      continue;
+    }
+    if (!isResearch(linked)) continue;
+    for (const test of (await researchChainFor(files, linked)).reproductionTests) tests.add(test);
+  }
+  for (const path of informedBy) if (isTestPath(path)) tests.add(path);
+  if (tests.size === 0) {
+    for (const criterion of acceptanceCriteria(spec.body)) {
+      if (!/reproduc/i.test(criterion.text)) continue;
+      for (const match of criterion.text.matchAll(/`([^`]+)`/g)) {
+        const path = normalizeRepoPath(match[1]!);
+        if (isSafeRepoPath(path) && isTestPath(path)) tests.add(path);
+      }
+    }
+  }
+  return [...tests];
+}
