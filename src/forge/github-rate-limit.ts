@@ -1,0 +1,114 @@
+import type { Logger } from "pino";
+
+/**
+ * GitHub's secondary rate limits (403/429 with `retry-after`, or a 403 saying
+ * "secondary rate limit") and an exhausted primary limit (`x-ratelimit-remaining:
+ * 0`) are not retried by Probot's Octokit in every shape. A job waits as long
+ * as GitHub asks, then tries the same request again, instead of failing the
+ * user-visible result or hammering the API.
+ */
+
+export class RateLimitedError extends Error {
+  override readonly name = "RateLimitedError";
+  constructor(
+    readonly waitedMs: number,
+    readonly request: string,
+  ) {
+    super(
+      `GitHub kept rate limiting ${request}; gave up after waiting ${Math.round(waitedMs / 1000)} s`,
+    );
+  }
+}
+
+export interface RateLimitOptions {
+  log?: Logger | undefined;
+  /** Longest single wait; a longer retry-after is still honoured up to this. */
+  maxWaitMs?: number;
+  /** Give up (RateLimitedError) once the waits of one request add up to this. */
+  maxTotalWaitMs?: number;
+  signal?: AbortSignal | undefined;
+  /** For tests: how to wait. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now?: () => number;
+}
+
+interface ResponseLike {
+  status?: number;
+  message?: string;
+  response?: { headers?: Record<string, string | number | undefined> };
+}
+
+/** How long GitHub asks us to wait for this error, or undefined when it is not a rate limit. */
+export function rateLimitWait(error: unknown, attempt: number, now: number): number | undefined {
+  const e = error as ResponseLike;
+  if (e?.status !== 403 && e?.status !== 429) return undefined;
+  const headers = e.response?.headers ?? {};
+  const retryAfter = Number(headers["retry-after"]);
+  if (Number.isFinite(retryAfter) && retryAfter >= 0) return Math.max(1000, retryAfter * 1000);
+  if (String(headers["x-ratelimit-remaining"]) === "0") {
+    const reset = Number(headers["x-ratelimit-reset"]) * 1000;
+    if (Number.isFinite(reset)) return Math.max(1000, reset - now + 1000);
+  }
+  if (e.status === 429 || /rate limit/i.test(e.message ?? "")) {
+    // GitHub: without a header, wait at least a minute, longer each time.
+    return 60_000 * 2 ** Math.min(attempt, 4);
+  }
+  return undefined;
+}
+
+const defaultSleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+      },
+      { once: true },
+    );
+  });
+
+interface Hookable {
+  hook: {
+    wrap(
+      name: "request",
+      wrapper: (
+        request: (options: Record<string, unknown>) => Promise<unknown>,
+        options: Record<string, unknown>,
+      ) => Promise<unknown>,
+    ): void;
+  };
+}
+
+/** Make every request of this Octokit wait out rate limits (in place). */
+export function waitOutRateLimits<T extends Hookable>(
+  octokit: T,
+  options: RateLimitOptions = {},
+): T {
+  const maxWait = options.maxWaitMs ?? 15 * 60_000;
+  const maxTotal = options.maxTotalWaitMs ?? 60 * 60_000;
+  const sleep = options.sleep ?? defaultSleep;
+  const now = options.now ?? Date.now;
+  octokit.hook.wrap("request", async (request, requestOptions) => {
+    let waited = 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await request(requestOptions);
+      } catch (error) {
+        const wait = rateLimitWait(error, attempt, now());
+        if (wait === undefined) throw error;
+        const label = `${String(requestOptions.method)} ${String(requestOptions.url)}`;
+        const ms = Math.min(wait, maxWait);
+        if (waited + ms > maxTotal) throw new RateLimitedError(waited, label);
+        options.log?.warn(
+          { waitMs: ms, request: label },
+          "GitHub rate limit: waiting before trying again",
+        );
+        await sleep(ms, options.signal);
+        waited += ms;
+      }
+    }
+  });
+  return octokit;
+}

@@ -1,0 +1,93 @@
+import type { Context } from "probot";
+import { CHECK_NAMES, type CheckName } from "../../forge/forge.js";
+import { enqueueChecks } from "../../queue/enqueue.js";
+import type { ChecksJob } from "../../queue/job-data.js";
+import { isBot, mayTrigger, roleOf } from "../authorize.js";
+import { onceForDelivery, type WebDeps } from "../web-deps.js";
+
+function isOurCheck(name: string): name is CheckName {
+  return (CHECK_NAMES as readonly string[]).includes(name);
+}
+
+/** "Re-run" on one of our check runs: that check again, on that sha. */
+export async function onCheckRunRerequested(
+  context: Context<"check_run.rerequested">,
+  deps: WebDeps,
+): Promise<void> {
+  const run = context.payload.check_run;
+  if (run.app?.id !== deps.appId || !isOurCheck(run.name)) return;
+  await enqueueChecksFor(context, deps, {
+    headSha: run.head_sha,
+    pullRequest: run.pull_requests[0]?.number,
+    only: [run.name],
+    reason: "rerequested",
+  });
+}
+
+/** "Re-run all checks" on our suite: the four checks again. */
+export async function onCheckSuiteRerequested(
+  context: Context<"check_suite.rerequested">,
+  deps: WebDeps,
+): Promise<void> {
+  const suite = context.payload.check_suite;
+  if (suite.app?.id !== deps.appId) return;
+  await enqueueChecksFor(context, deps, {
+    headSha: suite.head_sha,
+    pullRequest: suite.pull_requests[0]?.number,
+    reason: "rerequested",
+  });
+}
+
+/** A person pushed to a chant/* branch of this repository: check the new head. */
+export async function onPullRequestSynchronize(
+  context: Context<"pull_request.synchronize">,
+  deps: WebDeps,
+): Promise<void> {
+  const pr = context.payload.pull_request;
+  const sameRepo = pr.head.repo?.full_name === context.payload.repository.full_name;
+  if (!pr.head.ref.startsWith("chant/") || !sameRepo) return;
+  await enqueueChecksFor(context, deps, {
+    headSha: pr.head.sha,
+    pullRequest: pr.number,
+    reason: "push",
+  });
+}
+
+async function enqueueChecksFor(
+  context: Context<
+    "check_run.rerequested" | "check_suite.rerequested" | "pull_request.synchronize"
+  >,
+  deps: WebDeps,
+  job: Pick<ChecksJob, "headSha" | "reason"> & {
+    pullRequest: number | undefined;
+    only?: CheckName[];
+  },
+): Promise<void> {
+  const { payload } = context;
+  if (isBot(payload.sender)) return;
+  await onceForDelivery(context, deps, async () => {
+    const { owner, repo } = context.repo();
+    const role = await roleOf(context.octokit, owner, repo, payload.sender.login);
+    if (!mayTrigger(role)) {
+      context.log.info(
+        { delivery: context.id, sender: payload.sender.login, role },
+        "checks not re-run: no write permission",
+      );
+      return;
+    }
+    const result = await enqueueChecks(deps.queues, {
+      installationId: payload.installation!.id,
+      repo: { id: payload.repository.id, owner, name: repo },
+      headSha: job.headSha,
+      ...(job.pullRequest === undefined ? {} : { pullRequest: job.pullRequest }),
+      ...(job.only ? { only: job.only } : {}),
+      reason: job.reason,
+      requestedBy: payload.sender.login,
+      deliveryId: context.id,
+    });
+    context.log.info(
+      { delivery: context.id, job: result.jobId, outcome: result.outcome },
+      "checks requested",
+    );
+  });
+}

@@ -1,0 +1,162 @@
+import type { Context } from "probot";
+import { ConfigError } from "../../config/repo-config.js";
+import { freshStatus, withNotice } from "../../pipeline/status/status-comment.js";
+import {
+  activeImplementJob,
+  enqueueChecks,
+  lastImplementJob,
+  queuePosition,
+  requestCancel,
+} from "../../queue/enqueue.js";
+import { isBot, mayTrigger, refusalNotice, roleOf } from "../authorize.js";
+import { describeConfigError, loadRepoConfig } from "../load-repo-config.js";
+import { COMMAND_HELP, parseCommand, type ChantCommand } from "../parse-command.js";
+import { requestImplementation } from "../request-implementation.js";
+import { bestEffort, forgeFor, onceForDelivery, type WebDeps } from "../web-deps.js";
+
+/** `/chant ...` on an issue or a pull request. */
+export async function onIssueComment(
+  context: Context<"issue_comment.created">,
+  deps: WebDeps,
+): Promise<void> {
+  const { payload } = context;
+  if (isBot(payload.sender)) return;
+  const command = parseCommand(payload.comment.body ?? "");
+  if (!command) return;
+
+  await onceForDelivery(context, deps, async () => {
+    const forge = forgeFor(context, deps);
+    const target = payload.issue.number;
+    const isPullRequest = payload.issue.pull_request != null;
+    const login = payload.sender.login;
+    const comment = { comment: payload.comment.id };
+    const notice = async (text: string, reaction: "eyes" | "confused" = "eyes") => {
+      await forge.ensureStatusComment(target, (previous) => withNotice(previous, text));
+      await bestEffort(context, "react", forge.react(comment, reaction));
+    };
+
+    if (command.name === "help") {
+      await notice(helpText(login, command), command.problem ? "confused" : "eyes");
+      return;
+    }
+    const { owner, repo } = context.repo();
+    const role = await roleOf(context.octokit, owner, repo, login);
+    if (!mayTrigger(role)) {
+      await notice(refusalNotice(login, role), "confused");
+      return;
+    }
+    const repoId = payload.repository.id;
+
+    switch (command.name) {
+      case "implement":
+        await requestImplementation(
+          context,
+          deps,
+          {
+            target,
+            ...(isPullRequest ? { pullRequest: target } : { issueNumber: target }),
+            ...(command.spec === undefined ? {} : { explicitSpec: command.spec }),
+            force: command.force,
+            requestedBy: login,
+            trigger: "comment",
+            triggerCommentId: payload.comment.id,
+          },
+          comment,
+        );
+        return;
+
+      case "retry": {
+        const last = await lastImplementJob(deps.queues, repoId, target);
+        if (!last) {
+          await notice(
+            `@${login}: there is no earlier job here to retry; use \`/chant implement\`.`,
+            "confused",
+          );
+          return;
+        }
+        await requestImplementation(
+          context,
+          deps,
+          { ...last, requestedBy: login, trigger: "retry", triggerCommentId: payload.comment.id },
+          comment,
+        );
+        return;
+      }
+
+      case "cancel": {
+        const job = await activeImplementJob(deps.queues, repoId, target);
+        if (!job) {
+          await notice(
+            `@${login}: no job is queued or running here, so there is nothing to cancel.`,
+          );
+          return;
+        }
+        const how = await requestCancel(deps.queues, job);
+        await notice(
+          how === "removed"
+            ? `@${login} cancelled the queued job \`${job.id}\`; it will not run.`
+            : `@${login} asked to cancel the running job \`${job.id}\`: the agent is being stopped.`,
+        );
+        return;
+      }
+
+      case "status": {
+        const job = await activeImplementJob(deps.queues, repoId, target);
+        if (!job) {
+          await notice(`@${login}: no job is queued or running here. The last outcome is above.`);
+          return;
+        }
+        const state = await job.getState();
+        const position = await queuePosition(deps.queues.implement, job.id!);
+        await notice(
+          `@${login}: job \`${job.id}\` is ${state}${position ? ` (position ${position} in the queue)` : ""}.`,
+        );
+        return;
+      }
+
+      case "check": {
+        if (!isPullRequest) {
+          await notice(
+            `@${login}: \`/chant check\` runs the checks of a pull request; comment it on one.`,
+            "confused",
+          );
+          return;
+        }
+        try {
+          await loadRepoConfig(context);
+        } catch (error) {
+          if (!(error instanceof ConfigError)) throw error;
+          await forge.ensureStatusComment(target, () =>
+            freshStatus("refused", "the configuration is invalid", {
+              details: describeConfigError(error),
+            }),
+          );
+          return;
+        }
+        const pr = await forge.pullRequest(target);
+        const result = await enqueueChecks(deps.queues, {
+          installationId: payload.installation!.id,
+          repo: { id: repoId, owner, name: repo },
+          headSha: pr.headSha,
+          pullRequest: target,
+          reason: "command",
+          requestedBy: login,
+          deliveryId: context.id,
+        });
+        await notice(
+          result.outcome === "queued"
+            ? `@${login}: the four checks are queued for \`${pr.headSha.slice(0, 7)}\`.`
+            : `@${login}: the checks of \`${pr.headSha.slice(0, 7)}\` are already ${result.state}.`,
+        );
+        return;
+      }
+    }
+  });
+}
+
+function helpText(login: string, command: Extract<ChantCommand, { name: "help" }>): string {
+  return [
+    `@${login}: ${command.problem ? `${command.problem}. ` : ""}chant-bot understands, on the first line of a comment:`,
+    ...COMMAND_HELP.map((line) => `- ${line}`),
+  ].join("\n");
+}

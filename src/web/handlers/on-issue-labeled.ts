@@ -1,0 +1,58 @@
+import type { Context } from "probot";
+import { ConfigError, DEFAULT_CONFIG } from "../../config/repo-config.js";
+import { freshStatus, withNotice } from "../../pipeline/status/status-comment.js";
+import { isBot, mayTrigger, refusalNotice, roleOf } from "../authorize.js";
+import { describeConfigError, loadRepoConfig } from "../load-repo-config.js";
+import { requestImplementation } from "../request-implementation.js";
+import { bestEffort, forgeFor, onceForDelivery, type WebDeps } from "../web-deps.js";
+
+/** `issues.labeled` with the configured label (default `chant:implement`) starts an implementation. */
+export async function onIssueLabeled(
+  context: Context<"issues.labeled">,
+  deps: WebDeps,
+): Promise<void> {
+  const { payload } = context;
+  if (isBot(payload.sender) || !payload.label || payload.issue.pull_request) return;
+  await onceForDelivery(context, deps, async () => {
+    const forge = forgeFor(context, deps);
+    const issue = payload.issue.number;
+    let label: string;
+    let configError: ConfigError | undefined;
+    try {
+      label = (await loadRepoConfig(context)).label;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      // With the config unreadable, only the default label deserves an answer.
+      configError = error;
+      label = DEFAULT_CONFIG.label;
+    }
+    if (payload.label!.name !== label) return;
+
+    const { owner, repo } = context.repo();
+    const role = await roleOf(context.octokit, owner, repo, payload.sender.login);
+    if (!mayTrigger(role) || configError) {
+      await forge.ensureStatusComment(issue, (previous) =>
+        configError
+          ? freshStatus("refused", "the configuration is invalid", {
+              details: describeConfigError(configError),
+            })
+          : withNotice(previous, refusalNotice(payload.sender.login, role)),
+      );
+      await bestEffort(context, "react", forge.react({ issue }, "confused"));
+      return;
+    }
+    await requestImplementation(
+      context,
+      deps,
+      {
+        target: issue,
+        issueNumber: issue,
+        force: false,
+        requestedBy: payload.sender.login,
+        trigger: "label",
+      },
+      { issue },
+      true,
+    );
+  });
+}

@@ -1,0 +1,92 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import type { Probot } from "probot";
+import { RedisUnavailableError } from "../queue/connection.js";
+import { guardWebhook } from "./webhook-guard.js";
+
+export const DEFAULT_WEBHOOK_PATH = "/api/github/webhooks";
+
+/** An extra route; answers true when it handled the request. */
+export type Route = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+) => Promise<boolean> | boolean;
+
+export interface WebServerOptions {
+  probot: Probot;
+  webhookSecret: string;
+  webhookPath?: string;
+  log: Logger;
+  routes?: Route[];
+}
+
+/**
+ * The web process's HTTP server. Deliveries are guarded (size, signature,
+ * shape) before Probot dispatches them; handlers run to completion before the
+ * answer, so a job that could not be queued is a 5xx GitHub shows as failed.
+ */
+export function createWebServer(options: WebServerOptions): Server {
+  const webhookPath = options.webhookPath ?? DEFAULT_WEBHOOK_PATH;
+  return createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      options.log.error({ err: error }, "unexpected error in the HTTP server");
+      if (!res.headersSent) send(res, 500, { error: "internal error" });
+      else res.end();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname === webhookPath) return receive(req, res);
+    for (const route of options.routes ?? []) {
+      if (await route(req, res, url)) return;
+    }
+    if (url.pathname === "/ping") {
+      res.writeHead(200, { "content-type": "text/plain" }).end("PONG");
+      return;
+    }
+    send(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+  }
+
+  async function receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    const guard = await guardWebhook(req, options.webhookSecret);
+    if (!guard.ok) {
+      options.log.warn(
+        { status: guard.status, reason: guard.error, delivery: req.headers["x-github-delivery"] },
+        "webhook refused",
+      );
+      send(res, guard.status, { error: guard.error });
+      if (guard.status === 413) req.destroy();
+      return;
+    }
+    const log = options.log.child({ delivery: guard.id, event: guard.name });
+    try {
+      await options.probot.receive({
+        id: guard.id,
+        name: guard.name,
+        payload: guard.payload,
+      } as Parameters<Probot["receive"]>[0]);
+    } catch (error) {
+      const errors = error instanceof AggregateError ? error.errors : [error];
+      const redisDown = errors.find((e) => e instanceof RedisUnavailableError);
+      log.error(
+        { err: error, ms: Date.now() - started },
+        redisDown ? "delivery failed: Redis unavailable" : "delivery failed",
+      );
+      send(res, redisDown ? 503 : 500, {
+        error: redisDown
+          ? `the job queue is unavailable (${(redisDown as Error).message}); redeliver this delivery when it is back`
+          : `handling failed; see the app's logs for delivery ${guard.id}`,
+      });
+      return;
+    }
+    log.debug({ ms: Date.now() - started }, "delivery handled");
+    send(res, 200, { ok: true });
+  }
+}
+
+export function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" }).end(`${JSON.stringify(body)}\n`);
+}

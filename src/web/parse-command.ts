@@ -1,0 +1,81 @@
+import { CommandLineError, splitCommandLine } from "../process/command-line.js";
+
+/** What a `/chant ...` comment asks for. */
+export type ChantCommand =
+  | { name: "implement"; spec: string | undefined; force: boolean }
+  | { name: "retry" }
+  | { name: "cancel" }
+  | { name: "status" }
+  | { name: "check" }
+  | { name: "help"; problem: string | undefined };
+
+export const COMMAND_HELP = [
+  "`/chant implement [SPEC] [--force]`: find the research spec (or use SPEC, an id or `.chant/specs/...` path), draft the implementation spec, run the agent and open the fix pull request. `--force` goes ahead with research that is not completed.",
+  "`/chant retry`: run the last job for this issue again.",
+  "`/chant cancel`: stop the queued or running job (the agent is killed).",
+  "`/chant status`: show the job's state in this comment.",
+  "`/chant check`: run the four checks again on this pull request's head.",
+  "`/chant help`: this list.",
+];
+
+const MAX_COMMAND_LINE = 500;
+
+/**
+ * Read a comment as a command. Only the first line counts, and only when it
+ * starts with `/chant` itself: a command quoted, indented as code, inside a
+ * fence or further down the comment is not a command. Returns undefined when
+ * the comment is not addressed to chant-bot at all.
+ */
+export function parseCommand(body: string): ChantCommand | undefined {
+  const firstLine =
+    body
+      .replace(/^\uFEFF/, "")
+      .replace(/^(?:[ \t]*\r?\n)+/, "")
+      .split(/\r?\n/)[0] ?? "";
+  // Four spaces (or a tab) make a code block in markdown; a command does not start that way.
+  if (/^( {4}|\t)/.test(firstLine)) return undefined;
+  const line = firstLine.trim();
+  if (!/^\/chant(\s|$)/i.test(line)) return undefined;
+  if (line.length > MAX_COMMAND_LINE)
+    return help(`the command line is longer than ${MAX_COMMAND_LINE} characters`);
+
+  let words: string[];
+  try {
+    words = splitCommandLine(line).slice(1);
+  } catch (error) {
+    return help(
+      error instanceof CommandLineError ? error.message : "the command could not be read",
+    );
+  }
+  const [name = "", ...args] = words;
+  switch (name.toLowerCase()) {
+    case "implement": {
+      const force = args.some((a) => a === "--force" || a === "-f");
+      const rest = args.filter((a) => a !== "--force" && a !== "-f");
+      const unknownOption = rest.find((a) => a.startsWith("-"));
+      if (unknownOption) return help(`\`implement\` has no option \`${shown(unknownOption)}\``);
+      if (rest.length > 1) return help("`implement` takes at most one spec");
+      return { name: "implement", spec: rest[0], force };
+    }
+    case "retry":
+    case "cancel":
+    case "status":
+    case "check":
+      if (args.length > 0) return help(`\`${name.toLowerCase()}\` takes no arguments`);
+      return { name: name.toLowerCase() as "retry" | "cancel" | "status" | "check" };
+    case "help":
+    case "":
+      return help(undefined);
+    default:
+      return help(`\`${shown(name)}\` is not a chant-bot command`);
+  }
+}
+
+function help(problem: string | undefined): ChantCommand {
+  return { name: "help", problem };
+}
+
+/** A user's word shown back in backticks: no backticks or line breaks, bounded. */
+function shown(word: string): string {
+  return word.replace(/[`\r\n]/g, "").slice(0, 60);
+}

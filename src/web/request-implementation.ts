@@ -1,0 +1,82 @@
+import type { Context } from "probot";
+import { ConfigError } from "../config/repo-config.js";
+import type { ReactionTarget } from "../forge/forge.js";
+import { freshStatus, pendingSteps, withNotice } from "../pipeline/status/status-comment.js";
+import { enqueueImplement } from "../queue/enqueue.js";
+import type { ImplementJob } from "../queue/job-data.js";
+import { describeConfigError, loadRepoConfig } from "./load-repo-config.js";
+import { bestEffort, forgeFor, type WebDeps } from "./web-deps.js";
+
+export type ImplementationRequest = Omit<ImplementJob, "installationId" | "repo" | "deliveryId">;
+
+/**
+ * Queue an implementation and say so: a 👀 on the trigger and the status
+ * comment (queued with its position, or "already running" for a second ask).
+ * An invalid config is reported instead, and nothing is queued.
+ */
+export async function requestImplementation(
+  context: Context,
+  deps: WebDeps,
+  request: ImplementationRequest,
+  reactionTarget: ReactionTarget,
+  /** Set when the caller already read (and validated) the config. */
+  configChecked = false,
+): Promise<void> {
+  const forge = forgeFor(context, deps);
+  const payload = context.payload as { installation?: { id: number }; repository: { id: number } };
+  const { owner, repo } = context.repo();
+  try {
+    if (!configChecked) await loadRepoConfig(context);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    await forge.ensureStatusComment(request.target, () =>
+      freshStatus("refused", "the configuration is invalid", {
+        details: describeConfigError(error),
+      }),
+    );
+    await bestEffort(context, "react", forge.react(reactionTarget, "confused"));
+    return;
+  }
+
+  const result = await enqueueImplement(deps.queues, {
+    ...request,
+    installationId: payload.installation!.id,
+    repo: { id: payload.repository.id, owner, name: repo },
+    deliveryId: context.id,
+  });
+  context.log.info(
+    { delivery: context.id, job: result.jobId, outcome: result.outcome },
+    "implementation requested",
+  );
+
+  const what = request.issueNumber ? `#${request.issueNumber}` : `#${request.target}`;
+  await bestEffort(context, "react", forge.react(reactionTarget, "eyes"));
+  if (result.outcome === "queued") {
+    const place = result.position > 0 ? `position ${result.position} in the queue` : "starting";
+    await bestEffort(
+      context,
+      "update the status comment",
+      forge.ensureStatusComment(request.target, () =>
+        freshStatus("queued", `queued to implement ${what} (${place})`, {
+          details: [
+            `Requested by @${request.requestedBy} (${request.trigger === "label" ? "label" : `\`/chant ${request.trigger === "retry" ? "retry" : "implement"}\``}). The worker looks for the research spec next.`,
+          ],
+          steps: pendingSteps(),
+          jobId: result.jobId,
+        }),
+      ),
+    );
+  } else {
+    const place = result.position > 0 ? `, position ${result.position}` : "";
+    await bestEffort(
+      context,
+      "update the status comment",
+      forge.ensureStatusComment(request.target, (previous) =>
+        withNotice(
+          previous,
+          `@${request.requestedBy}: a job for ${what} is already ${result.state}${place} (\`${result.jobId}\`), so this request was not queued again. \`/chant cancel\` stops it; \`/chant status\` shows where it is.`,
+        ),
+      ),
+    );
+  }
+}

@@ -1,0 +1,61 @@
+import type { Context } from "probot";
+import { GitHubForge, type Mutex } from "../forge/github-forge.js";
+import type { ChantQueues } from "../queue/chant-queues.js";
+import { claimDelivery, releaseDelivery } from "../queue/enqueue.js";
+
+/** What the webhook handlers need besides the event. */
+export interface WebDeps {
+  queues: ChantQueues;
+  /** Our GitHub App's id (APP_ID): only our own check runs are re-run. */
+  appId: number | undefined;
+  /** Serializes status-comment edits across processes. */
+  mutex: Mutex;
+}
+
+export function forgeFor(context: Context, deps: WebDeps): GitHubForge {
+  const { owner, repo } = context.repo();
+  return new GitHubForge({
+    octokit: context.octokit,
+    owner,
+    name: repo,
+    appId: deps.appId,
+    mutex: deps.mutex,
+    log: context.log,
+  });
+}
+
+/**
+ * Handle a delivery at most once. The id is claimed first (a redelivery, or
+ * the same delivery arriving twice at once, finds it taken and does nothing);
+ * if handling fails the claim is released, so GitHub's redelivery is handled
+ * and nothing is half-written.
+ */
+export async function onceForDelivery(
+  context: Context,
+  deps: WebDeps,
+  handle: () => Promise<void>,
+): Promise<void> {
+  if (!(await claimDelivery(deps.queues, context.id))) {
+    context.log.info({ delivery: context.id }, "delivery already handled; nothing to do");
+    return;
+  }
+  try {
+    await handle();
+  } catch (error) {
+    await releaseDelivery(deps.queues, context.id);
+    throw error;
+  }
+}
+
+/** An acknowledgement must not fail a delivery whose job is already queued: log and go on. */
+export async function bestEffort(
+  context: Context,
+  what: string,
+  work: Promise<unknown>,
+): Promise<void> {
+  try {
+    await work;
+  } catch (error) {
+    context.log.warn({ err: error, delivery: context.id }, `could not ${what}`);
+  }
+}
