@@ -1,0 +1,77 @@
+/**
+ * Claude Code in print mode: `claude -p --output-format stream-json --verbose
+ * [--model=M] --max-turns N --permission-mode bypassPermissions`, prompt on
+ * stdin. stream-json in print mode requires --verbose (the CLI refuses
+ * otherwise).
+ */
+import { agentEnvironment } from "./agent-env.js";
+import type { Agent, AgentResult, AgentRun } from "./agent.js";
+import { ClaudeStreamParser } from "./claude-stream.js";
+import { configFailure, runAgentProcess } from "./run-agent.js";
+import type { AgentOptions } from "./run-agent.js";
+
+export const CLAUDE_NOT_INSTALLED =
+  "claude is not installed: install Claude Code with `npm install -g @anthropic-ai/claude-code`";
+
+export function claudeArgv(run: Pick<AgentRun, "model" | "maxTurns">): string[] {
+  return [
+    "claude",
+    "-p",
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    // `--model=M` rather than `--model M`: a value starting with "-" stays a value.
+    ...(run.model ? [`--model=${run.model}`] : []),
+    "--max-turns",
+    String(positiveInteger(run.maxTurns)),
+    // In print mode nobody can answer a permission prompt: a tool that needs
+    // one is denied. acceptEdits would allow edits but deny the Bash calls the
+    // agent needs to run the reproduction test and the suite. Bypassing is
+    // acceptable here because the agent works in a throwaway clone whose
+    // environment holds no GitHub token, and the worker (not the agent)
+    // reviews the diff, commits and pushes.
+    "--permission-mode",
+    "bypassPermissions",
+  ];
+}
+
+export class ClaudeAgent implements Agent {
+  readonly name = "claude" as const;
+
+  constructor(private readonly options: AgentOptions) {}
+
+  async run(run: AgentRun): Promise<AgentResult> {
+    let environment;
+    try {
+      environment = agentEnvironment("claude", this.options.env, this.options.extraEnvNames, {
+        CHANT_PROMPT_FILE: run.promptFile,
+        CHANT_SPEC_PATH: run.specPath,
+        CHANT_SPEC_ID: run.specId,
+      });
+    } catch (error) {
+      return configFailure(error);
+    }
+    const result = await runAgentProcess(run, {
+      name: this.name,
+      argv: claudeArgv(run),
+      env: environment.env,
+      secrets: environment.secrets,
+      notInstalled: CLAUDE_NOT_INSTALLED,
+      parser: (onProgress) =>
+        new ClaudeStreamParser({ workspace: run.workspace, maxTurns: run.maxTurns, onProgress }),
+    });
+    // Claude Code refuses bypassPermissions as root unless told it is in a
+    // sandbox; say how to fix that rather than just quoting it.
+    if (result.outcome === "failed" && result.error?.includes("root/sudo privileges")) {
+      return { ...result, error: `${result.error} (${ROOT_HINT})` };
+    }
+    return result;
+  }
+}
+
+const ROOT_HINT =
+  "run the worker as a non-root user, or, in a disposable container, set IS_SANDBOX=1 and CHANT_AGENT_ENV=IS_SANDBOX";
+
+export function positiveInteger(value: number): number {
+  return Number.isFinite(value) && value >= 1 ? Math.floor(value) : 1;
+}

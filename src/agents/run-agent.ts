@@ -1,0 +1,200 @@
+/**
+ * What every adapter shares: start the agent with runProcess (own process
+ * group, timeout, abort, bounded output), feed its stdout to a stream parser
+ * as it arrives, and map the end of the process to one AgentOutcome with a
+ * one-sentence error for the status comment. Everything that leaves here is
+ * redacted of the agent's credentials and of known token shapes.
+ */
+import { runProcess } from "../process/run-process.js";
+import type { RunResult } from "../process/run-process.js";
+import { createRedactor, redactKnownTokens } from "../util/redact.js";
+import type { AgentName } from "./agent-env.js";
+import type { AgentResult, AgentRun } from "./agent.js";
+import { progressLine } from "./progress.js";
+
+/** Exit code an agent uses to say "the recommended approach does not work: back to research". */
+export const NEEDS_RESEARCH_EXIT_CODE = 3;
+
+// The tail is for a human reading a failure; the parsers see every byte.
+const MAX_CAPTURE_BYTES = 512 * 1024;
+export const OUTPUT_TAIL_CHARS = 8 * 1024;
+const SUMMARY_LINES = 20;
+const SUMMARY_CHARS = 4000;
+const REASON_CHARS = 300;
+
+/** What a stream parser learned from the agent's output. */
+export interface StreamReport {
+  /** The agent's final message. */
+  summary?: string | undefined;
+  /** The stream itself says the run failed (claude's error result, codex's turn.failed). */
+  failed?: boolean;
+  /** Why, in a few words, when the stream says so. */
+  reason?: string | undefined;
+  turns?: number | undefined;
+  costUsd?: number | undefined;
+  model?: string | undefined;
+}
+
+export interface StreamParser {
+  push(chunk: string): void;
+  end(): void;
+  report(): StreamReport;
+}
+
+/** What agentFromEnv gives each adapter. */
+export interface AgentOptions {
+  /** Where credentials and PATH come from (process.env in production). */
+  env: NodeJS.ProcessEnv;
+  /** Validated names from CHANT_AGENT_ENV. */
+  extraEnvNames: readonly string[];
+}
+
+/** A run that could not even be set up, e.g. a passed variable holds a GitHub token. */
+export function configFailure(error: unknown): AgentResult {
+  return {
+    outcome: "not_started",
+    exitCode: null,
+    summary: "",
+    error: redactKnownTokens(error instanceof Error ? error.message : String(error)),
+    durationMs: 0,
+    outputTail: "",
+  };
+}
+
+export interface AgentProcess {
+  name: AgentName;
+  argv: string[];
+  env: Record<string, string>;
+  /** Values to redact from all output. */
+  secrets: readonly string[];
+  /** The not_started error when the program does not exist. */
+  notInstalled: string;
+  /** A parser for stdout; progress lines it emits are cleaned and redacted here. */
+  parser?: (progress: (line: string) => void) => StreamParser;
+}
+
+export async function runAgentProcess(run: AgentRun, agent: AgentProcess): Promise<AgentResult> {
+  const redact = createRedactor(agent.secrets);
+  const progress = (line: string): void => {
+    if (!run.onProgress) return;
+    const text = progressLine(redact(line));
+    if (text === "") return;
+    try {
+      run.onProgress(text);
+    } catch {
+      // A failing status update must not stop the agent.
+    }
+  };
+  const parser = agent.parser?.(progress);
+
+  const result = await runProcess(agent.argv, {
+    cwd: run.workspace,
+    env: agent.env,
+    input: run.prompt,
+    timeoutMs: run.timeoutMs,
+    ...(run.signal ? { signal: run.signal } : {}),
+    maxOutputBytes: MAX_CAPTURE_BYTES,
+    ...(parser ? { onStdout: (chunk: string) => parser.push(chunk) } : {}),
+  });
+  parser?.end();
+  return agentResult(run, agent, result, parser?.report(), redact);
+}
+
+function agentResult(
+  run: AgentRun,
+  agent: AgentProcess,
+  result: RunResult,
+  parsed: StreamReport | undefined,
+  redact: (text: string) => string,
+): AgentResult {
+  const name = agent.name;
+  const report = parsed ?? {};
+  // Redact before cutting: a tail that starts inside a secret would no longer match it.
+  const output = redact(result.output);
+  const stderr = redact(result.stderr);
+  // Without a final message from the stream, the last lines a human can read:
+  // stderr for a JSON-streaming agent (its stdout is events), all output otherwise.
+  const fallback = lastLines(parsed ? stderr : output);
+  const base = {
+    exitCode: result.exitCode,
+    summary: redact(report.summary?.trim() || fallback),
+    durationMs: result.durationMs,
+    outputTail: tail(output, OUTPUT_TAIL_CHARS),
+    ...(report.turns !== undefined ? { turns: report.turns } : {}),
+    ...(report.costUsd !== undefined ? { costUsd: report.costUsd } : {}),
+    ...(report.model !== undefined || run.model ? { model: report.model ?? run.model } : {}),
+  };
+  const fail = (outcome: AgentResult["outcome"], error: string): AgentResult => ({
+    outcome,
+    ...base,
+    error: redact(error),
+  });
+
+  if (result.startError !== undefined) {
+    return fail(
+      "not_started",
+      result.startError.startsWith("command not found")
+        ? agent.notInstalled
+        : `${name} could not start: ${result.startError}`,
+    );
+  }
+  if (result.cancelled) return fail("cancelled", `${name} was cancelled`);
+  if (result.timedOut) {
+    return fail(
+      "timed_out",
+      `${name} did not finish within ${duration(run.timeoutMs)} and was stopped`,
+    );
+  }
+  if (result.exitCode === NEEDS_RESEARCH_EXIT_CODE) {
+    return fail(
+      "needs_research",
+      `${name} exited with code ${NEEDS_RESEARCH_EXIT_CODE}: the recommended approach does not work, back to research`,
+    );
+  }
+  if (result.exitCode === 0 && !report.failed) return { outcome: "done", ...base };
+
+  const how =
+    result.exitCode === 0
+      ? `${name} reported a failure`
+      : result.exitCode !== null
+        ? `${name} failed (exit code ${result.exitCode})`
+        : `${name} was killed by ${result.signal ?? "a signal"}`;
+  const reason = report.reason ?? lastLine(stderr) ?? lastLine(output);
+  return fail("failed", reason !== undefined ? `${how}: ${clip(reason, REASON_CHARS)}` : how);
+}
+
+/** The last lines of the output, bounded: the summary of an agent that reports none. */
+export function lastLines(text: string, lines = SUMMARY_LINES, chars = SUMMARY_CHARS): string {
+  const kept = text.trimEnd().split("\n").slice(-lines).join("\n");
+  return tail(kept, chars).trim();
+}
+
+function lastLine(text: string): string | undefined {
+  const lines = text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+  return lines.at(-1);
+}
+
+function tail(text: string, chars: number): string {
+  if (text.length <= chars) return text;
+  // Start at a line boundary where there is one close by.
+  const cut = text.slice(text.length - chars);
+  const newline = cut.indexOf("\n");
+  return newline !== -1 && newline < 200 ? cut.slice(newline + 1) : cut;
+}
+
+function clip(text: string, max: number): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+function duration(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) {
+    const minutes = ms / 60_000;
+    return `${minutes} minute${minutes === 1 ? "" : "s"}`;
+  }
+  if (ms >= 1000) return `${Math.round(ms / 100) / 10} s`;
+  return `${ms} ms`;
+}
