@@ -1,7 +1,8 @@
 import { EXIT, UsageError, type Command, type Output } from "./command.js";
+import { checkCommand } from "./check-command.js";
 import { draftCommand } from "./draft-command.js";
 
-const COMMANDS: Command[] = [draftCommand];
+const COMMANDS: Command[] = [draftCommand, checkCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,43 @@
+import type { RepoConfig } from "../config/repo-config.js";
+import type { CheckConclusion, CheckName } from "../forge/forge.js";
+import type { Annotation } from "./annotations/annotation.js";
+
+export type { CheckConclusion, CheckName } from "../forge/forge.js";
+
+export interface ChecksInput {
+  /** A git checkout at the head commit to check. */
+  workspace: string;
+  /** The commit the reproduction runs on first ("before"); undefined = no base known. */
+  baseSha?: string | undefined;
+  reproductionTests: readonly string[];
+  config: RepoConfig["checks"];
+  /** Allow-listed environment for the commands (no GitHub token); build it with childEnv. */
+  env: Record<string, string>;
+  redact: (text: string) => string;
+  signal?: AbortSignal;
+  /** Only these checks (a re-run of one); others are not run and not reported. */
+  only?: readonly CheckName[];
+  onStart?: (name: CheckName, startedAt: string) => void | Promise<void>;
+  /** Each result as soon as it is known (before runChecks resolves). */
+  onComplete?: (result: CheckResult) => void | Promise<void>;
+  /** Per-command time limit overriding `config.timeout_minutes` (tests use milliseconds). */
+  timeoutMs?: number;
+  /** Bound on each command's captured output (default: the process runner's 1 MiB). */
+  maxOutputBytes?: number;
+}
+
+export interface CheckResult {
+  name: CheckName;
+  conclusion: CheckConclusion;
+  /** The result in words, e.g. "Reproduction test failed on base, passes on head". */
+  title: string;
+  /** Markdown: command, duration, exit code, what it means; at most 65,535 characters. */
+  summary: string;
+  /** The tail of the (redacted) output in a fence; at most 65,535 characters, with a note when cut. */
+  text: string;
+  /** Lint and format only: every annotation read from the output, paths relative to the repository. */
+  annotations: Annotation[];
+  startedAt: string;
+  completedAt: string;
+  durationMs: number;
+}
