@@ -1,6 +1,5 @@
-import type { Context } from "probot";
+import type { Octokit } from "../forge/github-forge.js";
 import {
-  CONFIG_FILE_NAME,
   CONFIG_PATH,
   ConfigError,
   validateRepoConfig,
@@ -8,22 +7,28 @@ import {
 } from "../config/repo-config.js";
 
 /**
- * `.github/chant.yml` from the repository's default branch, with Probot's
- * `context.config` (so an organisation's `_extends` works), validated. On an
- * invalid file, the raw text is read once more to point at lines.
+ * `.github/chant.yml` from the repository's default branch, through Probot's
+ * config plugin (what `context.config` uses, so an organisation's `_extends`
+ * and the owner's `.github` repository work), validated. On an invalid file
+ * the raw text is read once more to point at lines. Web and worker both read
+ * it here: never from a pull request's head.
  */
-export async function loadRepoConfig(context: Context): Promise<RepoConfig> {
-  const { owner, repo } = context.repo();
+export async function loadRepoConfig(
+  octokit: Octokit,
+  owner: string,
+  repo: string,
+): Promise<RepoConfig> {
   const where = `${owner}/${repo}:${CONFIG_PATH}`;
   let data: unknown;
   try {
-    data = await context.config(CONFIG_FILE_NAME, {});
+    const { config, files } = await octokit.config.get({ owner, repo, path: CONFIG_PATH });
+    data = files.some((f) => f.config !== null) ? config : {};
   } catch (error) {
     throw new ConfigError(where, [
       {
         key: "",
         line: undefined,
-        message: `could not be read: ${error instanceof Error ? error.message : String(error)}`,
+        message: `could not be read: ${error instanceof Error ? error.message.replace(/^\[@probot\/octokit-plugin-config\]\s*/, "") : String(error)}`,
       },
     ]);
   }
@@ -31,15 +36,20 @@ export async function loadRepoConfig(context: Context): Promise<RepoConfig> {
     return validateRepoConfig(data, where);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    const source = await rawConfig(context).catch(() => undefined);
+    const source = await rawConfig(octokit, owner, repo).catch(() => undefined);
     if (source === undefined) throw error;
     return validateRepoConfig(data, where, source);
   }
 }
 
-async function rawConfig(context: Context): Promise<string | undefined> {
-  const { data } = await context.octokit.rest.repos.getContent({
-    ...context.repo(),
+async function rawConfig(
+  octokit: Octokit,
+  owner: string,
+  repo: string,
+): Promise<string | undefined> {
+  const { data } = await octokit.rest.repos.getContent({
+    owner,
+    repo,
     path: CONFIG_PATH,
     mediaType: { format: "raw" },
   });

@@ -26,7 +26,7 @@ export async function requestImplementation(
   const payload = context.payload as { installation?: { id: number }; repository: { id: number } };
   const { owner, repo } = context.repo();
   try {
-    if (!configChecked) await loadRepoConfig(context);
+    if (!configChecked) await loadRepoConfig(context.octokit, owner, repo);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     await forge.ensureStatusComment(request.target, () =>

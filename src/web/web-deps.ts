@@ -59,3 +59,9 @@ export async function bestEffort(
     context.log.warn({ err: error, delivery: context.id }, `could not ${what}`);
   }
 }
+
+/** [owner, repo] of the event's repository. */
+export function repoOf(context: Context): [string, string] {
+  const { owner, repo } = context.repo();
+  return [owner, repo];
+}

@@ -110,7 +110,9 @@ describe("the webhook endpoint, over real HTTP", () => {
     const res = await post(body, { "x-github-delivery": id });
     const elapsed = Date.now() - started;
     expect(res.status).toBe(503);
-    expect(((await res.json()) as { error: string }).error).toMatch(/^the job queue is unavailable/);
+    expect(((await res.json()) as { error: string }).error).toMatch(
+      /^the job queue is unavailable/,
+    );
     expect(elapsed).toBeLessThan(2500);
 
     await proxy.restore();

@@ -12,7 +12,7 @@ import { isBot, mayTrigger, refusalNotice, roleOf } from "../authorize.js";
 import { describeConfigError, loadRepoConfig } from "../load-repo-config.js";
 import { COMMAND_HELP, parseCommand, type ChantCommand } from "../parse-command.js";
 import { requestImplementation } from "../request-implementation.js";
-import { bestEffort, forgeFor, onceForDelivery, type WebDeps } from "../web-deps.js";
+import { bestEffort, forgeFor, onceForDelivery, repoOf, type WebDeps } from "../web-deps.js";
 
 /** `/chant ...` on an issue or a pull request. */
 export async function onIssueComment(
@@ -123,7 +123,7 @@ export async function onIssueComment(
           return;
         }
         try {
-          await loadRepoConfig(context);
+          await loadRepoConfig(context.octokit, ...repoOf(context));
         } catch (error) {
           if (!(error instanceof ConfigError)) throw error;
           await forge.ensureStatusComment(target, () =>

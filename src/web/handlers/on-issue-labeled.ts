@@ -4,7 +4,7 @@ import { freshStatus, withNotice } from "../../pipeline/status/status-comment.js
 import { isBot, mayTrigger, refusalNotice, roleOf } from "../authorize.js";
 import { describeConfigError, loadRepoConfig } from "../load-repo-config.js";
 import { requestImplementation } from "../request-implementation.js";
-import { bestEffort, forgeFor, onceForDelivery, type WebDeps } from "../web-deps.js";
+import { bestEffort, forgeFor, onceForDelivery, repoOf, type WebDeps } from "../web-deps.js";
 
 /** `issues.labeled` with the configured label (default `chant:implement`) starts an implementation. */
 export async function onIssueLabeled(
@@ -19,7 +19,7 @@ export async function onIssueLabeled(
     let label: string;
     let configError: ConfigError | undefined;
     try {
-      label = (await loadRepoConfig(context)).label;
+      label = (await loadRepoConfig(context.octokit, ...repoOf(context))).label;
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       // With the config unreadable, only the default label deserves an answer.
