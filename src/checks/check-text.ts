@@ -3,6 +3,7 @@
  * limits. Everything here works on text that is already redacted.
  */
 import { stripAnsi } from "./annotations/output-lines.js";
+import { cutUtf8 } from "./annotations/parse-annotations.js";
 
 /** GitHub's limit for a check run's `output.summary` and `output.text`, in characters. */
 export const MAX_CHECK_TEXT = 65_535;
@@ -158,4 +159,15 @@ function isHighSurrogate(code: number): boolean {
 
 function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
+}
+
+/**
+ * GitHub counts the 65,535 limit of `output.summary`/`output.text` in BYTES
+ * (422 "exceeds a maximum bytesize"): text cut by characters can still be too
+ * big when it is not ASCII. The last guard before the API.
+ */
+export function fitCheckRunBytes(text: string, maxBytes = MAX_CHECK_TEXT): string {
+  if (Buffer.byteLength(text, "utf8") <= maxBytes) return text;
+  const note = "\n\n… (cut to GitHub's limit of 65,535 bytes)";
+  return `${cutUtf8(text, maxBytes - Buffer.byteLength(note))}${note}`;
 }

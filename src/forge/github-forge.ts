@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { fitCheckRunBytes } from "../checks/check-text.js";
 import type { ProbotOctokit } from "probot";
 import {
   isStatusComment,
@@ -324,8 +325,8 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
         ? {
             output: {
               title: update.title ?? name,
-              summary: update.summary ?? "",
-              ...(update.text ? { text: update.text } : {}),
+              summary: fitCheckRunBytes(update.summary ?? ""),
+              ...(update.text ? { text: fitCheckRunBytes(update.text) } : {}),
               ...(first.length ? { annotations: first } : {}),
             },
           }
@@ -352,7 +353,7 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
         check_run_id: id,
         output: {
           title: update.title ?? name,
-          summary: update.summary ?? "",
+          summary: fitCheckRunBytes(update.summary ?? ""),
           annotations: annotations.slice(i, i + ANNOTATIONS_PER_REQUEST),
         },
       });

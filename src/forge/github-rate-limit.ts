@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { Octokit } from "./github-forge.js";
 
 /**
  * GitHub's secondary rate limits (403/429 with `retry-after`, or a 403 saying
@@ -69,23 +70,8 @@ const defaultSleep = (ms: number, signal?: AbortSignal) =>
     );
   });
 
-interface Hookable {
-  hook: {
-    wrap(
-      name: "request",
-      wrapper: (
-        request: (options: Record<string, unknown>) => Promise<unknown>,
-        options: Record<string, unknown>,
-      ) => Promise<unknown>,
-    ): void;
-  };
-}
-
 /** Make every request of this Octokit wait out rate limits (in place). */
-export function waitOutRateLimits<T extends Hookable>(
-  octokit: T,
-  options: RateLimitOptions = {},
-): T {
+export function waitOutRateLimits(octokit: Octokit, options: RateLimitOptions = {}): Octokit {
   const maxWait = options.maxWaitMs ?? 15 * 60_000;
   const maxTotal = options.maxTotalWaitMs ?? 60 * 60_000;
   const sleep = options.sleep ?? defaultSleep;

@@ -10,6 +10,8 @@ import {
 export type FoundResearch = Extract<ResearchOutcome, { kind: "found" | "ambiguous" }>;
 
 export interface DraftOptions {
+  /** Keep this id (a job run again keeps its spec and branch); else the next free one. */
+  id?: string | undefined;
   issueNumber: number;
   issueTitle?: string | undefined;
   status: DraftStatus;
@@ -22,9 +24,14 @@ export async function draftForIssue(
   found: FoundResearch,
   options: DraftOptions,
 ): Promise<DraftedSpec> {
-  const existing = (await files.list(SPEC_DIRS)).map((f) => f.path);
+  const id =
+    options.id ??
+    nextSpecId(
+      (await files.list(SPEC_DIRS)).map((f) => f.path),
+      options.now,
+    );
   return draftImplementationSpec({
-    id: nextSpecId(existing, options.now),
+    id,
     issueNumber: options.issueNumber,
     issueTitle: options.issueTitle,
     research: found.research,

@@ -1,0 +1,138 @@
+import { basename, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { git } from "../pipeline/workspace/git.js";
+import {
+  formatDuration,
+  STEP_TITLES,
+  type StatusState,
+  type StatusUpdate,
+} from "../pipeline/status/status-comment.js";
+import type {
+  CheckName,
+  CheckRunUpdate,
+  Forge,
+  GitAccess,
+  IssueInfo,
+  PullRequestDraft,
+  PullRequestInfo,
+  RepoInfo,
+} from "./forge.js";
+import { LocalFiles } from "./local-files.js";
+import type { RepoFiles } from "./repo-files.js";
+
+export interface LocalForgeOptions {
+  /** The checkout. */
+  dir: string;
+  /** The issue's title, when the user gave one (there is no GitHub to ask). */
+  issueTitle?: string | undefined;
+  issueBody?: string | undefined;
+  /** Where progress and results go (stderr lines for a person). */
+  print: (line: string) => void;
+}
+
+/**
+ * The forge of `chant-bot implement`: a checkout on disk. Files are read
+ * from the working tree, the fix branch is pushed back into the checkout,
+ * and what would go to GitHub (status, pull request, check runs) is printed.
+ */
+export class LocalForge implements Forge {
+  readonly kind = "local" as const;
+  readonly dir: string;
+  private state: StatusState | undefined;
+  private printedSteps = new Map<string, string>();
+  /** The pull request that would have been opened. */
+  pullRequestDraft: PullRequestDraft | undefined;
+  readonly checkRuns = new Map<CheckName, CheckRunUpdate>();
+
+  constructor(private readonly options: LocalForgeOptions) {
+    this.dir = resolve(options.dir);
+  }
+
+  async repo(): Promise<RepoInfo> {
+    const branch = (
+      await git(["symbolic-ref", "--short", "-q", "HEAD"], {
+        cwd: this.dir,
+        redact: (t) => t,
+      }).catch(() => "")
+    ).trim();
+    return {
+      owner: "local",
+      name: basename(this.dir),
+      fullName: basename(this.dir),
+      defaultBranch: branch || "HEAD",
+      // file:// so that git clones it shallow like a remote.
+      cloneUrl: pathToFileURL(this.dir).href,
+      htmlUrl: undefined,
+    };
+  }
+
+  files(_ref: string): RepoFiles {
+    return new LocalFiles(this.dir);
+  }
+
+  async issue(number: number): Promise<IssueInfo> {
+    return {
+      number,
+      title: this.options.issueTitle ?? "",
+      body: this.options.issueBody ?? "",
+      url: undefined,
+      isPullRequest: false,
+    };
+  }
+
+  async pullRequest(number: number): Promise<PullRequestInfo> {
+    throw new Error(`pull request #${number}: a local run has no pull requests; use --issue`);
+  }
+
+  async pullRequestFiles(): Promise<string[]> {
+    return [];
+  }
+
+  async ensureStatusComment(
+    _target: number,
+    update: StatusUpdate,
+  ): Promise<{ url: string | undefined }> {
+    const next = update(this.state);
+    const previous = this.state;
+    this.state = next;
+    if (previous?.headline !== next.headline) this.options.print(`chant-bot: ${next.headline}`);
+    for (const step of next.steps) {
+      const line = `  ${step.state.padEnd(7)} ${STEP_TITLES[step.name]}${step.ms === undefined ? "" : ` (${formatDuration(step.ms)})`}${step.note ? `: ${step.note}` : ""}`;
+      if (step.state !== "pending" && this.printedSteps.get(step.name) !== line) {
+        this.printedSteps.set(step.name, line);
+        this.options.print(line);
+      }
+    }
+    if (next.notice && next.notice !== previous?.notice) this.options.print(`  ${next.notice}`);
+    return { url: undefined };
+  }
+
+  /** The last status, as the status comment would show it. */
+  get status(): StatusState | undefined {
+    return this.state;
+  }
+
+  async react(): Promise<void> {}
+
+  async gitAccess(): Promise<GitAccess> {
+    return { url: (await this.repo()).cloneUrl, env: {}, secrets: [] };
+  }
+
+  async ensurePullRequest(
+    pr: PullRequestDraft,
+  ): Promise<{ number: number; url: string; created: boolean }> {
+    this.pullRequestDraft = pr;
+    return { number: 0, url: `branch ${pr.head} in ${this.dir}`, created: true };
+  }
+
+  async requestReview(): Promise<void> {}
+
+  async ensureCheckRun(_headSha: string, name: CheckName, update: CheckRunUpdate): Promise<void> {
+    this.checkRuns.set(name, update);
+    if (update.status === "completed") {
+      this.options.print(
+        `  ${name}: ${update.conclusion ?? "?"}${update.title ? `: ${update.title}` : ""}`,
+      );
+    }
+  }
+}

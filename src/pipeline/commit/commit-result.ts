@@ -1,0 +1,73 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { SpecFrontmatter } from "../../spec/frontmatter.js";
+import type { ParsedSpec } from "../../spec/parse-spec.js";
+import { serializeSpec } from "../../spec/serialize-spec.js";
+import { oneLine } from "../../util/untrusted-text.js";
+import type { VerifiedResult } from "../verify-result/verify-result.js";
+import type { Workspace } from "../workspace/prepare-workspace.js";
+
+export interface CommittedResult {
+  headSha: string;
+  /** Short shas of the work commits, as the spec records them. */
+  commits: string[];
+  /** The spec as finalized on the branch. */
+  spec: ParsedSpec;
+}
+
+/** chant's `completed_at`: RFC 3339, UTC, whole seconds. */
+export function completedAt(now: Date): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** Commit whatever the agent left uncommitted, as `chant(<ID>): <title>`. */
+export async function commitLeftovers(
+  workspace: Workspace,
+  specId: string,
+  title: string,
+): Promise<void> {
+  await workspace.git(["add", "-A"]);
+  if ((await workspace.git(["status", "--porcelain"])).trim() === "") return;
+  await workspace.git(["commit", "--no-verify", "-m", `chant(${specId}): ${oneLine(title, 200)}`]);
+}
+
+export async function writeAndCommitSpec(
+  workspace: Workspace,
+  spec: ParsedSpec,
+  message: string,
+): Promise<void> {
+  await writeFile(join(workspace.dir, spec.path), serializeSpec(spec));
+  await workspace.git(["add", "--", spec.path]);
+  await workspace.git(["commit", "--no-verify", "--allow-empty", "-m", message]);
+}
+
+/**
+ * Step 6: commit the agent's work, then finalize the spec the way chant
+ * does: `status: completed`, `completed_at`, `model` and the work `commits`
+ * when every criterion is ticked; `needs_attention` (with the unticked
+ * criteria reported) when not, since chant would not complete it either.
+ */
+export async function commitResult(
+  workspace: Workspace,
+  verified: VerifiedResult,
+  options: { specId: string; title: string; model: string | undefined; now: Date },
+): Promise<CommittedResult> {
+  await commitLeftovers(workspace, options.specId, options.title);
+  const commits = (
+    await workspace.git(["log", "--reverse", "--format=%h", `${workspace.draftCommit}..HEAD`])
+  )
+    .split("\n")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const complete = verified.unticked.length === 0;
+  const frontmatter: SpecFrontmatter = {
+    ...verified.spec.frontmatter,
+    status: complete ? "completed" : "needs_attention",
+    commits,
+    ...(options.model ? { model: options.model } : {}),
+  };
+  if (complete) frontmatter.completed_at = completedAt(options.now);
+  const spec = { ...verified.spec, frontmatter };
+  await writeAndCommitSpec(workspace, spec, `chant(${options.specId}): finalize spec`);
+  return { headSha: (await workspace.git(["rev-parse", "HEAD"])).trim(), commits, spec };
+}

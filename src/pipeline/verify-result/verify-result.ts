@@ -1,0 +1,99 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { AgentResult } from "../../agents/agent.js";
+import type { RepoConfig } from "../../config/repo-config.js";
+import { uncheckedCriteria, type AcceptanceCriterion } from "../../spec/acceptance-criteria.js";
+import { sections, sectionText } from "../../spec/markdown.js";
+import { parseSpec, type ParsedSpec } from "../../spec/parse-spec.js";
+import { isSpecError } from "../../spec/spec-error.js";
+import { releaseNotesFilled } from "../draft-spec/draft-implementation-spec.js";
+import { PipelineStop } from "../pipeline-stop.js";
+import type { Workspace } from "../workspace/prepare-workspace.js";
+
+export interface VerifiedResult {
+  /** Files the agent changed (committed or not), the spec left out. */
+  changedFiles: string[];
+  /** The spec as the agent left it. */
+  spec: ParsedSpec;
+  unticked: AcceptanceCriterion[];
+  releaseNotesFilled: boolean;
+  /** The spec's `## Implementation Notes`, if the agent wrote some. */
+  implementationNotes: string | undefined;
+  /** The research's approach does not work: send the issue back to research instead of publishing. */
+  needsResearch: boolean;
+}
+
+/**
+ * Step 5: did the agent do the work? Something changed besides the spec; no
+ * workflow file changed unless allowed; the spec still parses; which criteria
+ * are ticked; whether the release notes are filled. An agent that wrote
+ * Implementation Notes and changed no code (or exited "needs research") is
+ * saying the research was wrong.
+ */
+export async function verifyResult(
+  workspace: Workspace,
+  agent: AgentResult,
+  config: RepoConfig,
+): Promise<VerifiedResult> {
+  const committed = (await workspace.git(["diff", "--name-only", workspace.draftCommit])).split(
+    "\n",
+  );
+  const untracked = (await workspace.git(["ls-files", "--others", "--exclude-standard"])).split(
+    "\n",
+  );
+  const changedFiles = [...new Set([...committed, ...untracked])]
+    .map((p) => p.trim())
+    .filter((p) => p !== "" && p !== workspace.specPath)
+    .sort();
+
+  let spec: ParsedSpec;
+  try {
+    spec = parseSpec(
+      workspace.specPath,
+      await readFile(join(workspace.dir, workspace.specPath), "utf8"),
+    );
+  } catch (error) {
+    if (isSpecError(error)) {
+      throw new PipelineStop("spec_unreadable", "the agent left the spec unreadable", [
+        `\`${error.message}\``,
+      ]);
+    }
+    throw new PipelineStop("spec_unreadable", "the agent deleted the spec", [
+      `\`${workspace.specPath}\` is gone.`,
+    ]);
+  }
+  const all = sections(spec.body);
+  const notes = all.find((s) => s.level === 2 && /^implementation notes$/i.test(s.title.trim()));
+  const implementationNotes = notes ? sectionText(notes) || undefined : undefined;
+  const releaseNotes = all.find((s) => s.level === 2 && /^release notes$/i.test(s.title.trim()));
+  const needsResearch =
+    agent.outcome === "needs_research" ||
+    (implementationNotes !== undefined && changedFiles.length === 0);
+
+  if (!needsResearch && changedFiles.length === 0) {
+    throw new PipelineStop(
+      "nothing_changed",
+      "the agent finished without changing any file besides the spec",
+      [agent.summary ? `Its last words: ${agent.summary.slice(0, 1500)}` : ""],
+    );
+  }
+  const workflows = changedFiles.filter((p) => p.startsWith(".github/workflows/"));
+  if (workflows.length > 0 && !config.pr.allow_workflow_changes && !needsResearch) {
+    throw new PipelineStop(
+      "workflow_changes_refused",
+      "the agent changed GitHub Actions workflows, so nothing was pushed",
+      [
+        `Changed: ${workflows.map((p) => `\`${p}\``).join(", ")}.`,
+        "A fix pushed by a bot must not change what CI runs with the repository's secrets. Set `pr.allow_workflow_changes: true` in `.github/chant.yml` to allow it.",
+      ],
+    );
+  }
+  return {
+    changedFiles,
+    spec,
+    unticked: uncheckedCriteria(spec.body),
+    releaseNotesFilled: releaseNotes ? releaseNotesFilled(sectionText(releaseNotes)) : false,
+    implementationNotes,
+    needsResearch,
+  };
+}

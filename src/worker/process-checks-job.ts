@@ -1,0 +1,105 @@
+import { WaitingError, type Job } from "bullmq";
+import type { Logger } from "pino";
+import { ConfigError } from "../config/repo-config.js";
+import { CHECK_NAMES, type CheckName } from "../forge/forge.js";
+import { runChecksForCommit } from "../pipeline/checks/run-checks-for-commit.js";
+import { checksJobSchema, type ChecksJob } from "../queue/job-data.js";
+import { loadRepoConfig } from "../web/load-repo-config.js";
+import type { ForgeFactory } from "./forge-factory.js";
+import { isShutdown } from "./shutdown.js";
+
+export interface ChecksWorkerDeps {
+  forges: ForgeFactory;
+  workRoot: string;
+  secrets: readonly string[];
+  log: Logger;
+  onConclusion?: (check: CheckName, conclusion: string) => void;
+}
+
+export type ChecksJobOutcome =
+  | { kind: "checked"; conclusions: Partial<Record<CheckName, string>> }
+  | { kind: "superseded"; newerSha: string }
+  | { kind: "config_invalid" };
+
+/**
+ * The checks queue's processor: the four checks (or the ones asked for) on
+ * one head sha, reported as check runs. Commands come from the default
+ * branch's config; a pull request whose head moved on is not checked for the
+ * old sha (results of an old sha never stand in for a newer one).
+ */
+export async function processChecksJob(
+  job: Job<ChecksJob>,
+  token: string | undefined,
+  signal: AbortSignal | undefined,
+  deps: ChecksWorkerDeps,
+): Promise<ChecksJobOutcome> {
+  const data = checksJobSchema.parse(job.data);
+  const names = data.only ?? CHECK_NAMES;
+  const log = deps.log.child({
+    job: job.id,
+    repo: `${data.repo.owner}/${data.repo.name}`,
+    sha: data.headSha,
+  });
+  const { forge, octokit } = await deps.forges.forRepo(data.installationId, data.repo, signal);
+  for (const name of names) await forge.ensureCheckRun(data.headSha, name, { status: "queued" });
+
+  let baseSha: string | undefined;
+  let branch: string | undefined;
+  if (data.pullRequest !== undefined) {
+    const pr = await forge.pullRequest(data.pullRequest);
+    if (pr.headSha !== data.headSha) {
+      for (const name of names) {
+        await forge.ensureCheckRun(data.headSha, name, {
+          status: "completed",
+          conclusion: "skipped",
+          title: "Not run: the pull request has a newer head",
+          summary: `The pull request moved on to \`${pr.headSha.slice(0, 7)}\`; the checks run there.`,
+        });
+      }
+      return { kind: "superseded", newerSha: pr.headSha };
+    }
+    baseSha = pr.baseSha;
+    branch = pr.headRef;
+  }
+
+  let config;
+  try {
+    config = await loadRepoConfig(octokit, data.repo.owner, data.repo.name);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const name of names) {
+      await forge.ensureCheckRun(data.headSha, name, {
+        status: "completed",
+        conclusion: "action_required",
+        title: "`.github/chant.yml` is invalid",
+        summary: error.message,
+      });
+    }
+    return { kind: "config_invalid" };
+  }
+
+  try {
+    const results = await runChecksForCommit(
+      { headSha: data.headSha, baseSha, branch, only: data.only },
+      {
+        forge,
+        config,
+        workRoot: deps.workRoot,
+        secrets: deps.secrets,
+        signal,
+        log,
+        onConclusion: deps.onConclusion,
+      },
+    );
+    return {
+      kind: "checked",
+      conclusions: Object.fromEntries(results.map((r) => [r.name, r.conclusion])),
+    };
+  } catch (error) {
+    if (isShutdown(signal) && token) {
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    throw error;
+  }
+}
