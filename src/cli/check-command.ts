@@ -15,6 +15,7 @@ import { childEnv } from "../process/command-line.js";
 import { runProcess } from "../process/run-process.js";
 import { parseSpec } from "../spec/parse-spec.js";
 import { isSafeSpecId } from "../spec/spec-id.js";
+import { secretsFromEnv } from "../config/process-secrets.js";
 import { createRedactor } from "../util/redact.js";
 import { isSafeRepoPath, normalizeRepoPath } from "../util/repo-path.js";
 import { EXIT, parseCommandArgs, UsageError, type Command } from "./command.js";
@@ -22,7 +23,6 @@ import { EXIT, parseCommandArgs, UsageError, type Command } from "./command.js";
 /** Branches the default branch is looked for under, in this order. */
 const DEFAULT_BRANCH_CANDIDATES = ["origin/HEAD", "main", "master"];
 /** Secrets of the caller's environment that must not show up in output even if a tool prints them. */
-const SECRET_ENV_VARS = ["GITHUB_TOKEN", "GH_TOKEN", "WEBHOOK_SECRET", "PRIVATE_KEY"];
 
 export const checkCommand: Command = {
   name: "check",
@@ -112,9 +112,7 @@ is invalid), 2 usage error.`,
         reproductionTests: tests,
         config: config.checks,
         env: childEnv({}),
-        redact: createRedactor(
-          SECRET_ENV_VARS.map((name) => process.env[name]).filter((v): v is string => !!v),
-        ),
+        redact: createRedactor(secretsFromEnv()),
         signal: controller.signal,
         onStart: (name) => io.err(`${mark("▶")}${name}: running`),
         onComplete: (result) =>

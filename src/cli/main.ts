@@ -1,8 +1,9 @@
 import { EXIT, UsageError, type Command, type Output } from "./command.js";
 import { checkCommand } from "./check-command.js";
 import { draftCommand } from "./draft-command.js";
+import { implementCommand } from "./implement-command.js";
 
-const COMMANDS: Command[] = [draftCommand, checkCommand];
+const COMMANDS: Command[] = [draftCommand, implementCommand, checkCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -28,7 +28,12 @@ export interface LocalForgeOptions {
   issueBody?: string | undefined;
   /** Where progress and results go (stderr lines for a person). */
   print: (line: string) => void;
+  /** A terminal: marks and a line when each step starts; else plain lines as steps end. */
+  isTTY?: boolean;
 }
+
+const STEP_MARKS: Record<string, string> = { running: "…", done: "✔", failed: "✖", skipped: "↷" };
+const FINAL_PHASES = new Set(["succeeded", "failed", "cancelled", "refused", "needs_research"]);
 
 /**
  * The forge of `chant-bot implement`: a checkout on disk. Files are read
@@ -95,13 +100,20 @@ export class LocalForge implements Forge {
     const next = update(this.state);
     const previous = this.state;
     this.state = next;
-    if (previous?.headline !== next.headline) this.options.print(`chant-bot: ${next.headline}`);
+    const tty = this.options.isTTY ?? false;
     for (const step of next.steps) {
-      const line = `  ${step.state.padEnd(7)} ${STEP_TITLES[step.name]}${step.ms === undefined ? "" : ` (${formatDuration(step.ms)})`}${step.note ? `: ${step.note}` : ""}`;
-      if (step.state !== "pending" && this.printedSteps.get(step.name) !== line) {
+      if (step.state === "pending" || (step.state === "running" && !tty)) continue;
+      const mark = tty ? STEP_MARKS[step.state] : `${step.state}:`;
+      const time = step.ms === undefined ? "" : ` (${formatDuration(step.ms)})`;
+      const line = `${mark} ${STEP_TITLES[step.name]}${time}${step.note ? `: ${step.note.replace(/`/g, "")}` : ""}`;
+      if (this.printedSteps.get(step.name) !== line) {
         this.printedSteps.set(step.name, line);
         this.options.print(line);
       }
+    }
+    if (FINAL_PHASES.has(next.phase) && previous?.headline !== next.headline) {
+      this.options.print(`chant-bot: ${next.headline.replace(/`/g, "")}`);
+      for (const line of next.details) this.options.print(`  ${line}`);
     }
     if (next.notice && next.notice !== previous?.notice) this.options.print(`  ${next.notice}`);
     return { url: undefined };

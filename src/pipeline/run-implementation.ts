@@ -30,6 +30,7 @@ import {
 import { verifyResult, type VerifiedResult } from "./verify-result/verify-result.js";
 import { prepareWorkspace, type Workspace } from "./workspace/prepare-workspace.js";
 import { isShutdown } from "../worker/shutdown.js";
+import { plural } from "../checks/check-text.js";
 
 export interface ImplementRequest extends ResearchRequestInput {
   /** Who asked: review is requested from them. */
@@ -171,7 +172,7 @@ export async function runImplementation(
         (v) =>
           v.needsResearch
             ? "the research's approach does not work"
-            : `${v.changedFiles.length} files changed${v.unticked.length ? `, ${v.unticked.length} criteria not ticked` : ""}`,
+            : `${plural(v.changedFiles.length, "file")} changed${v.unticked.length ? `, ${plural(v.unticked.length, "criterion", "criteria")} not ticked` : ""}`,
       );
 
       if (verified.needsResearch) {
@@ -231,10 +232,13 @@ export async function runImplementation(
           commitResult(ws, v, {
             specId: draft.id,
             title: draft.title,
-            model: agentResult.model ?? deps.config.agent.model,
+            // The model chant records: what the agent reported, else what it was asked to use.
+            model:
+              agentResult.model ??
+              (deps.agent.name === "command" ? undefined : deps.config.agent.model),
             now: now(),
           }),
-        (c) => `${c.commits.length} commits`,
+        (c) => plural(c.commits.length, "commit"),
       );
       headSha = committed.headSha;
     }
@@ -265,7 +269,7 @@ export async function runImplementation(
           draft: deps.config.pr.draft,
           reviewers: request.requestedBy ? [request.requestedBy] : [],
         }),
-      (p) => `${p.created ? "opened" : "updated"} #${p.number}`,
+      (p) => describePr(p, ws.branch),
     );
     await run.step("hand_over_checks", () =>
       deps.handOverChecks({
@@ -285,17 +289,13 @@ export async function runImplementation(
       ...(v.releaseNotesFilled ? [] : ["⚠️ The agent did not fill in the Release Notes."]),
     ];
     await run.finish(
-      freshStatus(
-        "succeeded",
-        `${pr.created ? "opened" : "updated"} #${pr.number}: ${draft.title}`,
-        {
-          details: [...run.details, ...(warnings.length ? ["", ...warnings] : [])],
-          links: [
-            { label: `#${pr.number}`, url: pr.url },
-            ...(blobUrl ? [{ label: "implementation spec", url: `${blobUrl}${draft.path}` }] : []),
-          ],
-        },
-      ),
+      freshStatus("succeeded", `${describePr(pr, ws.branch)}: ${draft.title}`, {
+        details: [...run.details, ...(warnings.length ? ["", ...warnings] : [])],
+        links: [
+          { label: `#${pr.number}`, url: pr.url },
+          ...(blobUrl ? [{ label: "implementation spec", url: `${blobUrl}${draft.path}` }] : []),
+        ],
+      }),
       "rocket",
       request.reactionTarget,
     );
@@ -365,6 +365,13 @@ async function readFinishedBranch(ws: Workspace): Promise<VerifiedResult> {
     implementationNotes: notes ? sectionText(notes) || undefined : undefined,
     needsResearch: false,
   };
+}
+
+/** "opened #12"; a local run has no pull request number. */
+function describePr(pr: { number: number; created: boolean }, branch: string): string {
+  return pr.number > 0
+    ? `${pr.created ? "opened" : "updated"} #${pr.number}`
+    : `branch ${branch} ready`;
 }
 
 async function blobBase(forge: Forge, branch: string): Promise<string | undefined> {

@@ -147,15 +147,22 @@ export function plainText(markdown: string): string {
     .trim();
 }
 
-/** Turn every heading into one at least `minLevel` deep, so quoted text cannot open a `## ` section. */
+/**
+ * Shift headings down so the shallowest is `minLevel` deep (keeping their
+ * relative depth): quoted text cannot open a `## ` section of its own.
+ */
 export function demoteHeadings(markdown: string, minLevel = 4): string {
-  return classifyLines(markdown)
+  const lines = classifyLines(markdown);
+  const HEAD = /^(\s*)(#{1,6})(\s+.*)$/;
+  const levels = lines.filter((l) => !l.inFence).map((l) => HEAD.exec(l.text)?.[2]?.length ?? 7);
+  const shift = Math.max(0, minLevel - Math.min(7, ...levels));
+  if (shift === 0) return markdown;
+  return lines
     .map((line) => {
-      if (line.inFence) return line.text;
-      const match = /^(\s*)(#{1,6})(\s+.*)$/.exec(line.text);
-      if (!match) return line.text;
-      const level = Math.min(6, Math.max(minLevel, match[2]!.length + minLevel - 2));
-      return `${match[1]}${"#".repeat(level)}${match[3]}`;
+      const match = line.inFence ? null : HEAD.exec(line.text);
+      return match
+        ? `${match[1]}${"#".repeat(Math.min(6, match[2]!.length + shift))}${match[3]}`
+        : line.text;
     })
     .join("\n");
 }

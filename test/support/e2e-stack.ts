@@ -14,7 +14,8 @@ import { FakeGitHub, type RepoHandle } from "./fake-github/index.js";
 import { FIXTURE_REPOS } from "./memory-files.js";
 import { openTestQueues } from "./redis.js";
 
-export const FIX_AGENT = join(import.meta.dirname, "..", "fixtures", "agents", "fix-kv-store.mjs");
+export const AGENTS = join(import.meta.dirname, "..", "fixtures", "agents");
+export const FIX_AGENT = join(AGENTS, "fix-kv-store.mjs");
 
 /** Probot's Octokit without the 1 s spacing of writes (a function wins over Probot's own options). */
 export const UnthrottledOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
@@ -29,7 +30,8 @@ export interface Stack {
   probot: Probot;
   workers: RunningWorkers | undefined;
   workRoot: string;
-  startWorkers(agentMode?: string): Promise<RunningWorkers>;
+  /** Workers with a scripted agent (`fix-kv-store.mjs` in a mode, or another script). */
+  startWorkers(agentMode?: string, script?: string): Promise<RunningWorkers>;
   stop(): Promise<void>;
 }
 
@@ -66,12 +68,12 @@ export async function startStack(): Promise<Stack> {
     probot,
     workers: undefined,
     workRoot,
-    async startWorkers(agentMode = "fix") {
+    async startWorkers(agentMode = "fix", script = FIX_AGENT) {
       const agent = agentFromEnv({
         PATH: process.env.PATH,
         HOME: process.env.HOME,
         CHANT_AGENT: "command",
-        CHANT_AGENT_COMMAND: `${shellQuote(process.execPath)} ${shellQuote(FIX_AGENT)}`,
+        CHANT_AGENT_COMMAND: `${shellQuote(process.execPath)} ${shellQuote(script)}`,
         CHANT_AGENT_ENV: "FIX_KV_STORE_MODE",
         FIX_KV_STORE_MODE: agentMode,
       });

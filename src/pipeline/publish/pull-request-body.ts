@@ -26,8 +26,9 @@ function link(path: string, blobUrl: string | undefined): string {
   return blobUrl ? `[\`${path}\`](${blobUrl}${path})` : `\`${path}\``;
 }
 
+/** Text from the spec, under a `## ` heading of the description. */
 function quoted(markdown: string): string {
-  return balanceFences(demoteHeadings(markdown.trim()));
+  return balanceFences(demoteHeadings(markdown.trim(), 3));
 }
 
 /** The fix pull request's description: what it fixes, from which research, and what to check. */
@@ -75,7 +76,7 @@ export function fixPullRequestBody(input: FixBodyInput): string {
   const agent = input.agent;
   if (agent) {
     const stats = [
-      `agent \`${agent.model ?? "unknown model"}\``,
+      agent.model ? `model \`${agent.model}\`` : undefined,
       `${formatDuration(agent.durationMs)}`,
       agent.turns === undefined ? undefined : `${agent.turns} turns`,
       agent.costUsd === undefined ? undefined : `$${agent.costUsd.toFixed(2)}`,

@@ -1,0 +1,162 @@
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { AgentConfigError, agentFromEnv } from "../agents/agent.js";
+import { formatResultsTable } from "../checks/format-results.js";
+import type { CheckResult } from "../checks/run-checks.js";
+import { loadLocalConfig } from "../config/load-local-config.js";
+import { secretsFromEnv } from "../config/process-secrets.js";
+import { ConfigError } from "../config/repo-config.js";
+import { LocalForge } from "../forge/local-forge.js";
+import { runChecksForCommit } from "../pipeline/checks/run-checks-for-commit.js";
+import { runImplementation } from "../pipeline/run-implementation.js";
+import { EXIT, parseCommandArgs, positiveInteger, type Command } from "./command.js";
+
+export const implementCommand: Command = {
+  name: "implement",
+  summary:
+    "the whole pipeline on a local checkout: draft, agent, fix branch, checks (no GitHub, no Redis)",
+  usage: `chant-bot implement --repo DIR --issue N [--title T] [--body-file F] [--spec ID] [--force] [--no-checks] [--json]
+
+Runs what the app runs for a labelled issue, on the checkout DIR: finds the
+research spec, drafts the implementation spec, runs the agent (CHANT_AGENT,
+CHANT_AGENT_COMMAND) in a fresh clone, verifies and commits its work, and
+pushes the branch chant/<ID> back into DIR. The pull request it would open is
+printed. Then the four checks run on the branch (unless --no-checks).
+
+  --repo DIR        the checkout (default: the current directory)
+  --issue N         the issue number (required)
+  --title T         the issue's title (spec and pull request titles)
+  --body-file F     a file holding the issue's text, given to the agent as untrusted text
+  --spec ID         use this research spec (id or path) instead of searching
+  --force           go ahead even when the research spec is not completed
+  --no-checks       do not run the checks afterwards
+  --json            print the outcome as JSON on stdout
+
+Progress goes to stderr. Exit status: 0 the fix branch is ready and no check
+failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage error.`,
+
+  async run(args, io) {
+    const { values } = parseCommandArgs(args, {
+      repo: { type: "string", default: "." },
+      issue: { type: "string" },
+      title: { type: "string" },
+      "body-file": { type: "string" },
+      spec: { type: "string" },
+      force: { type: "boolean", default: false },
+      "no-checks": { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+    });
+    if (values.help) {
+      io.out(this.usage);
+      return EXIT.ok;
+    }
+    const issueNumber = positiveInteger(values.issue, "--issue");
+    const dir = resolve(values.repo);
+    const fail = (reason: string, details: string[] = []) => {
+      if (values.json) io.out(JSON.stringify({ ok: false, reason, details }, null, 2));
+      else io.err([`chant-bot implement: ${reason}`, ...details].join("\n"));
+      return EXIT.failed;
+    };
+
+    let config;
+    let agent;
+    try {
+      config = await loadLocalConfig(dir);
+      agent = agentFromEnv(process.env);
+    } catch (error) {
+      if (error instanceof ConfigError || error instanceof AgentConfigError)
+        return fail(error.message);
+      throw error;
+    }
+    const body = values["body-file"] ? await readFile(values["body-file"], "utf8") : undefined;
+    const forge = new LocalForge({
+      dir,
+      issueTitle: values.title,
+      issueBody: body,
+      print: io.err,
+      isTTY: io.isTTY,
+    });
+    const secrets = secretsFromEnv();
+    const workRoot = join(tmpdir(), "chant-bot-work");
+    const controller = new AbortController();
+    const interrupt = () => controller.abort(new Error("interrupted"));
+    process.once("SIGINT", interrupt);
+    let checks: CheckResult[] = [];
+    try {
+      const outcome = await runImplementation(
+        { target: issueNumber, issueNumber, explicitSpec: values.spec, force: values.force },
+        {
+          forge,
+          agent,
+          config,
+          workRoot,
+          secrets,
+          signal: controller.signal,
+          lastAttempt: true,
+          handOverChecks: async (handover) => {
+            if (values["no-checks"]) return;
+            checks = await runChecksForCommit(
+              {
+                headSha: handover.headSha,
+                baseSha: handover.baseSha,
+                reproductionTests: handover.reproductionTests,
+              },
+              { forge, config, workRoot, secrets, signal: controller.signal },
+            );
+          },
+        },
+      );
+      if (outcome.kind === "stopped") {
+        // The forge has printed the outcome and its details already.
+        if (values.json)
+          io.out(
+            JSON.stringify(
+              { ok: false, reason: outcome.headline, details: outcome.details },
+              null,
+              2,
+            ),
+          );
+        return EXIT.failed;
+      }
+      const failedChecks = checks.filter((c) =>
+        ["failure", "timed_out", "cancelled"].includes(c.conclusion),
+      );
+      if (values.json) {
+        io.out(
+          JSON.stringify(
+            {
+              ok: outcome.kind === "succeeded" && failedChecks.length === 0,
+              outcome: outcome.kind,
+              specId: outcome.specId,
+              branch: outcome.branch,
+              pullRequest: forge.pullRequestDraft,
+              checks: checks.map((c) => ({
+                name: c.name,
+                conclusion: c.conclusion,
+                title: c.title,
+              })),
+            },
+            null,
+            2,
+          ),
+        );
+      } else {
+        const pr = forge.pullRequestDraft;
+        io.out(
+          [
+            "",
+            outcome.kind === "succeeded"
+              ? `Branch ${outcome.branch} is in ${dir}: the spec .chant/specs/${outcome.specId}.md and the fix.`
+              : `The research's approach does not work: branch ${outcome.branch} holds the notes and a follow-up research spec.`,
+            ...(pr ? ["", `Pull request to open (base ${pr.base}): ${pr.title}`, "", pr.body] : []),
+            ...(checks.length ? ["", formatResultsTable(checks)] : []),
+          ].join("\n"),
+        );
+      }
+      return outcome.kind === "succeeded" && failedChecks.length === 0 ? EXIT.ok : EXIT.failed;
+    } finally {
+      process.removeListener("SIGINT", interrupt);
+    }
+  },
+};
