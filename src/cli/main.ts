@@ -2,8 +2,16 @@ import { EXIT, UsageError, type Command, type Output } from "./command.js";
 import { checkCommand } from "./check-command.js";
 import { draftCommand } from "./draft-command.js";
 import { implementCommand } from "./implement-command.js";
+import { startCommand, webCommand, workerCommand } from "./serve-command.js";
 
-const COMMANDS: Command[] = [draftCommand, implementCommand, checkCommand];
+const COMMANDS: Command[] = [
+  startCommand,
+  webCommand,
+  workerCommand,
+  draftCommand,
+  implementCommand,
+  checkCommand,
+];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -42,7 +42,13 @@ export class ChantQueues {
     const redis = connection ?? producerConnection(settings, { lazyConnect: true });
     if (!connection) {
       redis.on("error", () => undefined); // reported by the commands that fail, and by /readyz
-      await withinTimeout(`connect to ${redactUrl(settings.redisUrl)}`, redis.connect());
+      try {
+        await withinTimeout(`connect to ${redactUrl(settings.redisUrl)}`, redis.connect());
+      } catch (error) {
+        // Stop ioredis from trying again in the background: the caller reports and exits.
+        redis.disconnect();
+        throw error;
+      }
     }
     const prefix = keyPrefix(settings);
     const implement = new Queue<ImplementJob>(QUEUE_NAMES.implement, { connection: redis, prefix });

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from "pino";
 import type { Probot } from "probot";
 import { RedisUnavailableError } from "../queue/connection.js";
+import { takeDeliveryNote, type DeliveryOutcome } from "./web-deps.js";
 import { guardWebhook } from "./webhook-guard.js";
 
 export const DEFAULT_WEBHOOK_PATH = "/api/github/webhooks";
@@ -14,11 +15,13 @@ export type Route = (
 ) => Promise<boolean> | boolean;
 
 export interface WebServerOptions {
-  probot: Probot;
+  /** Absent in a worker-only process: it serves health and metrics, not webhooks. */
+  probot?: Probot | undefined;
   webhookSecret: string;
   webhookPath?: string;
   log: Logger;
   routes?: Route[];
+  metrics?: { delivery(event: string, outcome: DeliveryOutcome): void } | undefined;
 }
 
 /**
@@ -38,7 +41,7 @@ export function createWebServer(options: WebServerOptions): Server {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname === webhookPath) return receive(req, res);
+    if (url.pathname === webhookPath && options.probot) return receive(req, res, options.probot);
     for (const route of options.routes ?? []) {
       if (await route(req, res, url)) return;
     }
@@ -49,10 +52,14 @@ export function createWebServer(options: WebServerOptions): Server {
     send(res, 404, { error: `no route ${req.method} ${url.pathname}` });
   }
 
-  async function receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function receive(req: IncomingMessage, res: ServerResponse, probot: Probot): Promise<void> {
     const started = Date.now();
     const guard = await guardWebhook(req, options.webhookSecret);
     if (!guard.ok) {
+      options.metrics?.delivery(
+        String(req.headers["x-github-event"] ?? "unknown").slice(0, 40),
+        "invalid",
+      );
       options.log.warn(
         { status: guard.status, reason: guard.error, delivery: req.headers["x-github-delivery"] },
         "webhook refused",
@@ -63,7 +70,7 @@ export function createWebServer(options: WebServerOptions): Server {
     }
     const log = options.log.child({ delivery: guard.id, event: guard.name });
     try {
-      await options.probot.receive({
+      await probot.receive({
         id: guard.id,
         name: guard.name,
         payload: guard.payload,
@@ -83,6 +90,7 @@ export function createWebServer(options: WebServerOptions): Server {
       return;
     }
     log.debug({ ms: Date.now() - started }, "delivery handled");
+    options.metrics?.delivery(guard.name, takeDeliveryNote(guard.id) ?? "accepted");
     send(res, 200, { ok: true });
   }
 }

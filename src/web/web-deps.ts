@@ -10,6 +10,27 @@ export interface WebDeps {
   appId: number | undefined;
   /** Serializes status-comment edits across processes. */
   mutex: Mutex;
+  /** Counts deliveries by outcome (the web server reads what handlers noted). */
+  metrics?: { delivery(event: string, outcome: DeliveryOutcome): void } | undefined;
+}
+
+export type DeliveryOutcome =
+  "accepted" | "duplicate" | "ignored" | "refused" | "failed" | "invalid";
+
+/**
+ * What a handler made of a delivery, noted by delivery id and taken once by
+ * the web server when it answers: each delivery is counted exactly once.
+ */
+const notes = new Map<string, DeliveryOutcome>();
+
+export function noteDelivery(id: string, outcome: DeliveryOutcome): void {
+  notes.set(id, outcome);
+}
+
+export function takeDeliveryNote(id: string): DeliveryOutcome | undefined {
+  const outcome = notes.get(id);
+  notes.delete(id);
+  return outcome;
 }
 
 export function forgeFor(context: Context, deps: WebDeps): GitHubForge {
@@ -37,6 +58,7 @@ export async function onceForDelivery(
 ): Promise<void> {
   if (!(await claimDelivery(deps.queues, context.id))) {
     context.log.info({ delivery: context.id }, "delivery already handled; nothing to do");
+    noteDelivery(context.id, "duplicate");
     return;
   }
   try {

@@ -1,7 +1,7 @@
 import { Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { Agent } from "../agents/agent.js";
+import type { Agent, AgentResult } from "../agents/agent.js";
 import type { ChecksJob, ImplementJob } from "../queue/job-data.js";
 import { QUEUE_NAMES, type ChantQueues } from "../queue/chant-queues.js";
 import { workerConnection, type QueueSettings } from "../queue/connection.js";
@@ -26,6 +26,7 @@ export interface WorkerSettings {
   onStep?: ImplementWorkerDeps["onStep"];
   onConclusion?: ChecksWorkerDeps["onConclusion"];
   onJobDone?: (queue: string, outcome: string, ms: number) => void;
+  onAgentRun?: (result: AgentResult) => void;
 }
 
 export interface RunningWorkers {
@@ -79,7 +80,7 @@ export async function startWorkers(options: WorkerSettings): Promise<RunningWork
       processImplementJob(job, token, signal, {
         queues,
         forges: options.forges,
-        agent: options.agent,
+        agent: observed(options.agent, options.onAgentRun),
         workRoot: options.workRoot,
         secrets: options.secrets,
         log,
@@ -130,6 +131,19 @@ export async function startWorkers(options: WorkerSettings): Promise<RunningWork
       await closing;
       clearTimeout(timer);
       await Promise.allSettled(connections.map((c) => c.quit()));
+    },
+  };
+}
+
+/** The agent, with each run's result reported (metrics). */
+function observed(agent: Agent, onRun: ((result: AgentResult) => void) | undefined): Agent {
+  if (!onRun) return agent;
+  return {
+    name: agent.name,
+    async run(run) {
+      const result = await agent.run(run);
+      onRun(result);
+      return result;
     },
   };
 }

@@ -3,7 +3,7 @@ import { CHECK_NAMES, type CheckName } from "../../forge/forge.js";
 import { enqueueChecks } from "../../queue/enqueue.js";
 import type { ChecksJob } from "../../queue/job-data.js";
 import { isBot, mayTrigger, roleOf } from "../authorize.js";
-import { onceForDelivery, type WebDeps } from "../web-deps.js";
+import { onceForDelivery, type WebDeps, noteDelivery } from "../web-deps.js";
 
 function isOurCheck(name: string): name is CheckName {
   return (CHECK_NAMES as readonly string[]).includes(name);
@@ -73,6 +73,7 @@ async function enqueueChecksFor(
         { delivery: context.id, sender: payload.sender.login, role },
         "checks not re-run: no write permission",
       );
+      noteDelivery(context.id, "refused");
       return;
     }
     const result = await enqueueChecks(deps.queues, {

@@ -12,7 +12,14 @@ import { isBot, mayTrigger, refusalNotice, roleOf } from "../authorize.js";
 import { describeConfigError, loadRepoConfig } from "../load-repo-config.js";
 import { COMMAND_HELP, parseCommand, type ChantCommand } from "../parse-command.js";
 import { requestImplementation } from "../request-implementation.js";
-import { bestEffort, forgeFor, onceForDelivery, repoOf, type WebDeps } from "../web-deps.js";
+import {
+  bestEffort,
+  forgeFor,
+  onceForDelivery,
+  repoOf,
+  type WebDeps,
+  noteDelivery,
+} from "../web-deps.js";
 
 /** `/chant ...` on an issue or a pull request. */
 export async function onIssueComment(
@@ -43,6 +50,7 @@ export async function onIssueComment(
     const role = await roleOf(context.octokit, owner, repo, login);
     if (!mayTrigger(role)) {
       await notice(refusalNotice(login, role), "confused");
+      noteDelivery(context.id, "refused");
       return;
     }
     const repoId = payload.repository.id;

@@ -4,7 +4,14 @@ import { freshStatus, withNotice } from "../../pipeline/status/status-comment.js
 import { isBot, mayTrigger, refusalNotice, roleOf } from "../authorize.js";
 import { describeConfigError, loadRepoConfig } from "../load-repo-config.js";
 import { requestImplementation } from "../request-implementation.js";
-import { bestEffort, forgeFor, onceForDelivery, repoOf, type WebDeps } from "../web-deps.js";
+import {
+  bestEffort,
+  forgeFor,
+  onceForDelivery,
+  repoOf,
+  type WebDeps,
+  noteDelivery,
+} from "../web-deps.js";
 
 /** `issues.labeled` with the configured label (default `chant:implement`) starts an implementation. */
 export async function onIssueLabeled(
@@ -39,6 +46,7 @@ export async function onIssueLabeled(
           : withNotice(previous, refusalNotice(payload.sender.login, role)),
       );
       await bestEffort(context, "react", forge.react({ issue }, "confused"));
+      noteDelivery(context.id, "refused");
       return;
     }
     await requestImplementation(

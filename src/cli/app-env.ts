@@ -1,0 +1,125 @@
+import { createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { queueSettingsFromEnv, type QueueSettings } from "../queue/connection.js";
+
+/** A start-up problem, said in one line with what to set. */
+export class StartupError extends Error {
+  override readonly name = "StartupError";
+}
+
+export interface AppEnv {
+  appId: number;
+  privateKey: string;
+  webhookSecret: string;
+  port: number;
+  host: string | undefined;
+  production: boolean;
+  queue: QueueSettings;
+  /** Where workers make their clones. */
+  workRoot: string;
+  concurrency: { implement: number; checks: number };
+  shutdownGraceMs: number;
+  admin: { user: string; password: string } | undefined;
+  metricsToken: string | undefined;
+}
+
+/** Whether the GitHub App's credentials are there at all (Probot's setup page serves when not). */
+export function hasAppCredentials(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.APP_ID && (env.PRIVATE_KEY || env.PRIVATE_KEY_PATH));
+}
+
+/**
+ * Read and check the app's environment. Every refusal is one line saying
+ * what to set: a process that cannot work says so at start, not at the first
+ * webhook.
+ */
+export function readAppEnv(env: NodeJS.ProcessEnv): AppEnv {
+  const production = env.NODE_ENV === "production";
+  const appId = Number(env.APP_ID);
+  if (!env.APP_ID || !Number.isInteger(appId) || appId <= 0) {
+    throw new StartupError(
+      `APP_ID must be the GitHub App's numeric id (got ${env.APP_ID ? `"${env.APP_ID}"` : "nothing"}).`,
+    );
+  }
+  const privateKey = readPrivateKey(env);
+  const webhookSecret = env.WEBHOOK_SECRET ?? "";
+  if (!webhookSecret && production) {
+    throw new StartupError(
+      "WEBHOOK_SECRET is not set: in production chant-bot refuses to accept webhooks it cannot verify. Set it to the GitHub App's webhook secret.",
+    );
+  }
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new StartupError(`PORT "${env.PORT}" is not a port number.`);
+  let queue: QueueSettings;
+  try {
+    queue = queueSettingsFromEnv(env);
+  } catch (error) {
+    throw new StartupError((error as Error).message);
+  }
+  const positive = (name: string, fallback: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 64)
+      throw new StartupError(`${name} "${raw}" must be a whole number from 1 to 64.`);
+    return n;
+  };
+  const adminUser = env.CHANT_ADMIN_USER;
+  const adminPassword = env.CHANT_ADMIN_PASSWORD;
+  if (Boolean(adminUser) !== Boolean(adminPassword)) {
+    throw new StartupError(
+      "Set both CHANT_ADMIN_USER and CHANT_ADMIN_PASSWORD to serve the queue dashboard, or neither.",
+    );
+  }
+  return {
+    appId,
+    privateKey,
+    webhookSecret: webhookSecret || "development",
+    port,
+    host: env.HOST || undefined,
+    production,
+    queue,
+    workRoot: env.CHANT_WORK_DIR || join(tmpdir(), "chant-bot-work"),
+    concurrency: {
+      implement: positive("CHANT_WORKER_CONCURRENCY", 1),
+      checks: positive("CHANT_CHECKS_CONCURRENCY", 2),
+    },
+    shutdownGraceMs: positive("CHANT_SHUTDOWN_GRACE_SECONDS", 25) * 1000,
+    admin: adminUser && adminPassword ? { user: adminUser, password: adminPassword } : undefined,
+    metricsToken: env.CHANT_METRICS_TOKEN || undefined,
+  };
+}
+
+/** PRIVATE_KEY (PEM, with \n escapes, or base64 of the PEM) or PRIVATE_KEY_PATH, checked to be a key. */
+function readPrivateKey(env: NodeJS.ProcessEnv): string {
+  let key = env.PRIVATE_KEY;
+  if (!key && env.PRIVATE_KEY_PATH) {
+    try {
+      key = readFileSync(env.PRIVATE_KEY_PATH, "utf8");
+    } catch (error) {
+      throw new StartupError(
+        `PRIVATE_KEY_PATH "${env.PRIVATE_KEY_PATH}" cannot be read: ${(error as NodeJS.ErrnoException).code ?? "error"}.`,
+      );
+    }
+  }
+  if (!key)
+    throw new StartupError(
+      "Set PRIVATE_KEY (the App's private key, PEM) or PRIVATE_KEY_PATH (the .pem file).",
+    );
+  key = key.replace(/\\n/g, "\n").trim();
+  if (!key.startsWith("-----BEGIN")) {
+    const decoded = Buffer.from(key, "base64").toString("utf8");
+    if (decoded.startsWith("-----BEGIN")) key = decoded.trim();
+  }
+  try {
+    createPrivateKey(key);
+  } catch {
+    throw new StartupError(
+      "The private key (PRIVATE_KEY / PRIVATE_KEY_PATH) is not a valid PEM private key: download a new one from the GitHub App's settings.",
+    );
+  }
+  return key;
+}

@@ -1,0 +1,173 @@
+import type { Server } from "node:http";
+import type { Logger } from "pino";
+import { createProbot, ProbotOctokit } from "probot";
+import { agentFromEnv, type Agent } from "../agents/agent.js";
+import type { Octokit } from "../forge/github-forge.js";
+import { createMetrics, instrumentOctokit, type Metrics } from "../observability/metrics.js";
+import { ChantQueues, redactUrl } from "../queue/chant-queues.js";
+import { RedisMutex } from "../queue/redis-mutex.js";
+import { chantBotApp } from "../web/app.js";
+import { createWebServer, DEFAULT_WEBHOOK_PATH, type Route } from "../web/http-server.js";
+import { adminDashboardRoute } from "../web/routes/admin-dashboard.js";
+import { checkRedisForBullMQ, healthRoutes } from "../web/routes/health.js";
+import { metricsRoute } from "../web/routes/metrics.js";
+import { githubForges } from "../worker/forge-factory.js";
+import { startWorkers, type RunningWorkers } from "../worker/start-workers.js";
+import { StartupError, type AppEnv } from "./app-env.js";
+
+export type Role = "web" | "worker";
+
+export interface RunningApp {
+  server: Server;
+  workers: RunningWorkers | undefined;
+  queues: ChantQueues;
+  metrics: Metrics;
+  /** Graceful stop: no new deliveries or jobs; running jobs finish or go back to the queue. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  roles: readonly Role[];
+  appEnv: AppEnv;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  secrets: readonly string[];
+}
+
+/**
+ * Start the web role (webhooks, health, metrics, dashboard), the worker role
+ * (both queues), or both in one process. Fails fast with a StartupError when
+ * Redis or the agent configuration is not usable.
+ */
+export async function startRoles(options: StartOptions): Promise<RunningApp> {
+  const { appEnv, log, roles } = options;
+  const agent: Agent | undefined = roles.includes("worker")
+    ? agentOrRefuse(options.env)
+    : undefined;
+
+  let queues: ChantQueues;
+  try {
+    queues = await ChantQueues.open(appEnv.queue);
+  } catch (error) {
+    throw new StartupError(
+      `Cannot reach Redis at ${redactUrl(appEnv.queue.redisUrl)} (${(error as Error).message}). Start Redis (>= 6.2) or set CHANT_REDIS_URL.`,
+    );
+  }
+  for (const warning of await checkRedisForBullMQ(queues.redis).catch(() => [])) log.warn(warning);
+
+  const metrics = createMetrics({ queues });
+  const Octokit = ProbotOctokit.plugin((octokit) => {
+    instrumentOctokit(octokit as unknown as Octokit, metrics);
+    return {};
+  });
+  const probot = createProbot({
+    env: {
+      ...options.env,
+      APP_ID: String(appEnv.appId),
+      PRIVATE_KEY: appEnv.privateKey,
+      WEBHOOK_SECRET: appEnv.webhookSecret,
+    },
+    overrides: { log, Octokit },
+  });
+  const mutex = new RedisMutex(queues.redis, queues.prefix);
+
+  // Every process serves health and metrics (a worker's job metrics live in the worker);
+  // only the web role receives webhooks.
+  const web = roles.includes("web");
+  if (web) await probot.load(chantBotApp({ queues, appId: appEnv.appId, mutex, metrics }));
+  const routes: Route[] = [
+    ...healthRoutes({ queues, redisUrl: appEnv.queue.redisUrl }),
+    metricsRoute(metrics, { token: appEnv.metricsToken }),
+  ];
+  const dashboard =
+    web && appEnv.admin ? adminDashboardRoute({ queues, ...appEnv.admin }) : undefined;
+  if (dashboard) routes.push(dashboard);
+  const server = createWebServer({
+    probot: web ? probot : undefined,
+    webhookSecret: appEnv.webhookSecret,
+    log,
+    routes,
+    metrics,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        new StartupError(
+          error.code === "EADDRINUSE"
+            ? `Port ${appEnv.port} is already in use: set PORT to a free one.`
+            : `Cannot listen on port ${appEnv.port}: ${error.message}`,
+        ),
+      ),
+    );
+    server.listen(appEnv.port, appEnv.host, resolve);
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : appEnv.port;
+  log.info(
+    web
+      ? `web: listening on port ${port}; webhooks at ${DEFAULT_WEBHOOK_PATH}`
+      : `worker: health and metrics on port ${port}`,
+  );
+
+  let workers: RunningWorkers | undefined;
+  if (agent) {
+    workers = await startWorkers({
+      settings: appEnv.queue,
+      queues,
+      forges: githubForges({ probot, appId: appEnv.appId, mutex, log }),
+      agent,
+      workRoot: appEnv.workRoot,
+      secrets: options.secrets,
+      log,
+      concurrency: appEnv.concurrency,
+      shutdownGraceMs: appEnv.shutdownGraceMs,
+      onStep: (step, outcome, ms) =>
+        metrics.stepDuration(
+          step,
+          outcome === "done" ? "ok" : outcome === "failed" ? "failed" : "skipped",
+          ms,
+        ),
+      onConclusion: (check, conclusion) => metrics.checkConclusion(check, conclusion as never),
+      onJobDone: (queue, outcome, ms) =>
+        metrics.jobDuration(queue as "implement" | "checks", jobOutcome(outcome), ms),
+      onAgentRun: (result) =>
+        metrics.agentRun(agent.name, result.outcome, result.durationMs, result.costUsd),
+    });
+    log.info(
+      `worker: taking jobs (agent ${agent.name}, ${appEnv.concurrency.implement} implement / ${appEnv.concurrency.checks} checks at a time)`,
+    );
+  }
+
+  return {
+    server,
+    workers,
+    queues,
+    metrics,
+    async stop() {
+      await new Promise((resolve) => server.close(resolve));
+      await workers?.close();
+      await queues.close();
+    },
+  };
+}
+
+function agentOrRefuse(env: NodeJS.ProcessEnv): Agent {
+  try {
+    return agentFromEnv(env);
+  } catch (error) {
+    throw new StartupError((error as Error).message);
+  }
+}
+
+function jobOutcome(kind: string): "completed" | "stopped" | "failed" | "cancelled" {
+  if (
+    kind === "succeeded" ||
+    kind === "checked" ||
+    kind === "needs_research" ||
+    kind === "superseded"
+  )
+    return "completed";
+  if (kind === "stopped" || kind === "config_invalid") return "stopped";
+  if (kind === "cancelled") return "cancelled";
+  return "failed";
+}
