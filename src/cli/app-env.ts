@@ -21,6 +21,8 @@ export interface AppEnv {
   workRoot: string;
   concurrency: { implement: number; checks: number };
   shutdownGraceMs: number;
+  /** How long a job's lock lasts without renewal: a crashed worker's job is taken up again after it. */
+  jobLockMs: number;
   admin: { user: string; password: string } | undefined;
   metricsToken: string | undefined;
 }
@@ -88,6 +90,7 @@ export function readAppEnv(env: NodeJS.ProcessEnv): AppEnv {
       checks: positive("CHANT_CHECKS_CONCURRENCY", 2),
     },
     shutdownGraceMs: positive("CHANT_SHUTDOWN_GRACE_SECONDS", 25) * 1000,
+    jobLockMs: positive("CHANT_JOB_LOCK_SECONDS", 60) * 1000,
     admin: adminUser && adminPassword ? { user: adminUser, password: adminPassword } : undefined,
     metricsToken: env.CHANT_METRICS_TOKEN || undefined,
   };

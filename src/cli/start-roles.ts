@@ -121,6 +121,7 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
       log,
       concurrency: appEnv.concurrency,
       shutdownGraceMs: appEnv.shutdownGraceMs,
+      jobLockMs: appEnv.jobLockMs,
       onStep: (step, outcome, ms) =>
         metrics.stepDuration(
           step,

@@ -23,6 +23,8 @@ export interface WorkerSettings {
   concurrency?: { implement?: number; checks?: number };
   /** How long SIGTERM waits for running jobs before returning them to the queue. */
   shutdownGraceMs?: number;
+  /** A job's lock (renewed while it runs); a crashed worker's job is taken up again after it. Default 60 s. */
+  jobLockMs?: number;
   onStep?: ImplementWorkerDeps["onStep"];
   onConclusion?: ChecksWorkerDeps["onConclusion"];
   onJobDone?: (queue: string, outcome: string, ms: number) => void;
@@ -53,8 +55,8 @@ export async function startWorkers(options: WorkerSettings): Promise<RunningWork
     prefix: queues.prefix,
     // A crashed worker's job is taken up again (twice) before it counts as failed.
     maxStalledCount: 2,
-    lockDuration: 60_000,
-    stalledInterval: 30_000,
+    lockDuration: options.jobLockMs ?? 60_000,
+    stalledInterval: Math.max(1000, Math.floor((options.jobLockMs ?? 60_000) / 2)),
   };
   const timed =
     <D, R>(queue: string, fn: (job: Job<D>, token?: string, signal?: AbortSignal) => Promise<R>) =>
