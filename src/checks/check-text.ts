@@ -4,26 +4,13 @@
  */
 import { stripAnsi } from "./annotations/output-lines.js";
 import { cutUtf8 } from "./annotations/parse-annotations.js";
+import { formatDuration } from "../util/format-duration.js";
+import { fence } from "../util/untrusted-text.js";
+
+export { fence, formatDuration };
 
 /** GitHub's limit for a check run's `output.summary` and `output.text`, in characters. */
 export const MAX_CHECK_TEXT = 65_535;
-
-/** `1.2 s`, `850 ms`, `2 min 5 s`, `1 h 3 min`. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return "0 ms";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1).replace(/\.0$/, "")} s`;
-  const totalSeconds = Math.round(ms / 1000);
-  if (totalSeconds < 3600) {
-    const minutes = Math.floor(totalSeconds / 60);
-    const seconds = totalSeconds % 60;
-    return seconds === 0 ? `${minutes} min` : `${minutes} min ${seconds} s`;
-  }
-  const totalMinutes = Math.round(ms / 60_000);
-  const hours = Math.floor(totalMinutes / 60);
-  const minutes = totalMinutes % 60;
-  return minutes === 0 ? `${hours} h` : `${hours} h ${minutes} min`;
-}
 
 /** `n thing` / `n things`. */
 export function plural(n: number, word: string, pluralWord = `${word}s`): string {
@@ -38,13 +25,6 @@ export function inlineCode(text: string): string {
   // A space inside the ticks keeps a leading or trailing backtick apart from them.
   const pad = line.startsWith("`") || line.endsWith("`") ? " " : "";
   return `${ticks}${pad}${line}${pad}${ticks}`;
-}
-
-/** A fenced code block that `text` cannot close early (its fence is longer than any run inside). */
-export function fence(text: string, info = ""): string {
-  const longest = Math.max(0, ...[...text.matchAll(/`{3,}/g)].map((m) => m[0].length));
-  const ticks = "`".repeat(Math.max(3, longest + 1));
-  return `${ticks}${info}\n${text}${text.endsWith("\n") || text === "" ? "" : "\n"}${ticks}`;
 }
 
 /** A command for a summary list item: a code span, or an indented fenced block when it has several lines. */

@@ -1,3 +1,4 @@
+import { toInt } from "./output-lines.js";
 /** A GitHub check-run annotation (the fields the checks API takes). */
 export interface Annotation {
   /** Relative to the repository root, forward slashes. */
@@ -54,4 +55,31 @@ export function levelFromSeverity(
     default:
       return fallback;
   }
+}
+
+/**
+ * An annotation on one line of a file, at a column when the tool printed one:
+ * the shape almost every format yields. Line and column come as the tool's text.
+ */
+export function pointAnnotation(found: {
+  path: string;
+  line: string | undefined;
+  column: string | undefined;
+  level: AnnotationLevel;
+  message: string;
+  title: string | undefined;
+  outputLine: number;
+}): RawAnnotation {
+  const line = toInt(found.line) ?? 1;
+  const column = toInt(found.column);
+  return {
+    path: found.path,
+    start_line: line,
+    end_line: line,
+    ...(column !== undefined && column > 0 ? { start_column: column, end_column: column } : {}),
+    annotation_level: found.level,
+    message: found.message,
+    ...(found.title !== undefined ? { title: found.title } : {}),
+    output_line: found.outputLine,
+  };
 }

@@ -1,6 +1,6 @@
 import type { RawAnnotation } from "./annotation.js";
-import { levelFromSeverity } from "./annotation.js";
-import { PATH, outputLines, toInt } from "./output-lines.js";
+import { levelFromSeverity, pointAnnotation } from "./annotation.js";
+import { PATH, outputLines } from "./output-lines.js";
 
 // `src/main.rs:2:9: warning: unused variable: \`x\``, `...: error[E0308]: mismatched types`.
 // gcc and clang print the same shape, so they are read here too.
@@ -15,18 +15,17 @@ export function parseClippyShort(output: string): RawAnnotation[] {
     const m = LINE.exec(line);
     if (m === null) return;
     const [, path = "", lineText, colText, severity, code, message = ""] = m;
-    const startLine = toInt(lineText) ?? 1;
-    const column = toInt(colText);
-    annotations.push({
-      path,
-      start_line: startLine,
-      end_line: startLine,
-      ...(column !== undefined && column > 0 ? { start_column: column, end_column: column } : {}),
-      annotation_level: levelFromSeverity(severity),
-      message,
-      ...(code !== undefined ? { title: code } : {}),
-      output_line: index,
-    });
+    annotations.push(
+      pointAnnotation({
+        path,
+        line: lineText,
+        column: colText,
+        level: levelFromSeverity(severity),
+        message: message,
+        title: code,
+        outputLine: index,
+      }),
+    );
   });
   return annotations;
 }

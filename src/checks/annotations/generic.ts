@@ -1,6 +1,6 @@
 import type { RawAnnotation } from "./annotation.js";
-import { levelFromSeverity } from "./annotation.js";
-import { outputLines, toInt } from "./output-lines.js";
+import { levelFromSeverity, pointAnnotation } from "./annotation.js";
+import { outputLines } from "./output-lines.js";
 
 // `path:line:col: message` or `path:line: message`; the path has no spaces so
 // that prose such as "Error in x.js:3: ..." is not taken for a location.
@@ -42,18 +42,17 @@ export function parseGeneric(output: string): RawAnnotation[] {
     let message = severity === null ? rest : rest.slice(severity[0].length);
     const code = TRAILING_CODE.exec(message);
     if (code !== null) message = message.slice(0, code.index);
-    const startLine = toInt(lineText) ?? 1;
-    const column = toInt(colText);
-    annotations.push({
-      path,
-      start_line: startLine,
-      end_line: startLine,
-      ...(column !== undefined && column > 0 ? { start_column: column, end_column: column } : {}),
-      annotation_level: levelFromSeverity(severity?.[1], "warning"),
-      message: message.trim(),
-      ...(code?.[1] !== undefined ? { title: code[1] } : {}),
-      output_line: index,
-    });
+    annotations.push(
+      pointAnnotation({
+        path,
+        line: lineText,
+        column: colText,
+        level: levelFromSeverity(severity?.[1], "warning"),
+        message: message.trim(),
+        title: code?.[1],
+        outputLine: index,
+      }),
+    );
   });
   return annotations;
 }

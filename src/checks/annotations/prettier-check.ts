@@ -1,5 +1,6 @@
+import { pointAnnotation } from "./annotation.js";
 import type { RawAnnotation } from "./annotation.js";
-import { PATH, outputLines, toInt } from "./output-lines.js";
+import { PATH, outputLines } from "./output-lines.js";
 
 // `[warn] src/a.js`: a file Prettier would reformat.
 const UNFORMATTED = /^\[warn\] (\S.*)$/;
@@ -21,18 +22,17 @@ export function parsePrettierCheck(output: string): RawAnnotation[] {
     const error = SYNTAX_ERROR.exec(line);
     if (error !== null) {
       const [, path = "", kind, message, lineText, colText] = error;
-      const startLine = toInt(lineText) ?? 1;
-      const column = toInt(colText);
-      annotations.push({
-        path,
-        start_line: startLine,
-        end_line: startLine,
-        ...(column !== undefined && column > 0 ? { start_column: column, end_column: column } : {}),
-        annotation_level: "failure",
-        message: `Prettier cannot parse this file: ${kind}: ${message}`,
-        title: "prettier",
-        output_line: index,
-      });
+      annotations.push(
+        pointAnnotation({
+          path: path,
+          line: lineText,
+          column: colText,
+          level: "failure",
+          message: `Prettier cannot parse this file: ${kind}: ${message}`,
+          title: "prettier",
+          outputLine: index,
+        }),
+      );
       return;
     }
     const path = UNFORMATTED.exec(line)?.[1]?.trimEnd();

@@ -1,6 +1,6 @@
 import type { RawAnnotation } from "./annotation.js";
-import { levelFromSeverity } from "./annotation.js";
-import { PATH, outputLines, toInt } from "./output-lines.js";
+import { levelFromSeverity, pointAnnotation } from "./annotation.js";
+import { PATH, outputLines } from "./output-lines.js";
 
 // `warning: unused variable: \`x\`` or `error[E0308]: mismatched types` ...
 const HEADER = /^(error|warning|note|help)(?:\[([^\]\s]+)\])?: (\S.*)$/;
@@ -31,18 +31,17 @@ export function parseRustcHuman(output: string): RawAnnotation[] {
       if (text.trim() === "") break;
       title = LINT.exec(text)?.[1];
     }
-    const startLine = toInt(lineText) ?? 1;
-    const column = toInt(colText);
-    annotations.push({
-      path,
-      start_line: startLine,
-      end_line: startLine,
-      ...(column !== undefined && column > 0 ? { start_column: column, end_column: column } : {}),
-      annotation_level: levelFromSeverity(severity),
-      message,
-      ...(title !== undefined ? { title } : {}),
-      output_line: index,
-    });
+    annotations.push(
+      pointAnnotation({
+        path,
+        line: lineText,
+        column: colText,
+        level: levelFromSeverity(severity),
+        message: message,
+        title: title,
+        outputLine: index,
+      }),
+    );
   });
   return annotations;
 }

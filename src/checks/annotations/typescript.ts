@@ -1,6 +1,6 @@
 import type { RawAnnotation } from "./annotation.js";
-import { levelFromSeverity } from "./annotation.js";
-import { PATH, outputLines, toInt } from "./output-lines.js";
+import { levelFromSeverity, pointAnnotation } from "./annotation.js";
+import { PATH, outputLines } from "./output-lines.js";
 
 // `src/a.ts(3,7): error TS2322: ...`; the path may hold parentheses (Next.js
 // route groups), so it is matched lazily up to the first `(line,col): `.
@@ -28,18 +28,17 @@ export function parseTypescript(output: string): RawAnnotation[] {
       if (!/^\s+\S/.test(more)) break;
       message.push(more.trim());
     }
-    const startLine = toInt(lineText) ?? 1;
-    const column = toInt(colText);
-    annotations.push({
-      path,
-      start_line: startLine,
-      end_line: startLine,
-      ...(column !== undefined && column > 0 ? { start_column: column, end_column: column } : {}),
-      annotation_level: levelFromSeverity(category === "message" ? "info" : category),
-      message: message.join("\n"),
-      ...(code !== undefined ? { title: code } : {}),
-      output_line: index,
-    });
+    annotations.push(
+      pointAnnotation({
+        path,
+        line: lineText,
+        column: colText,
+        level: levelFromSeverity(category === "message" ? "info" : category),
+        message: message.join("\n"),
+        title: code,
+        outputLine: index,
+      }),
+    );
   });
   return annotations;
 }

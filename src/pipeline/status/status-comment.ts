@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { formatDuration } from "../../util/format-duration.js";
+
+export { formatDuration };
 
 /**
  * The ONE status comment chant-bot keeps per issue or pull request. Its state
@@ -122,14 +125,6 @@ export function readStatusState(body: string | undefined | null): StatusState | 
   } catch {
     return undefined;
   }
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  return `${m} min ${Math.round(s - m * 60)} s`;
 }
 
 export function renderStatusComment(state: StatusState): string {
