@@ -18,7 +18,7 @@ import { isSafeSpecId } from "../spec/spec-id.js";
 import { secretsFromEnv } from "../config/process-secrets.js";
 import { createRedactor } from "../util/redact.js";
 import { isSafeRepoPath, normalizeRepoPath } from "../util/repo-path.js";
-import { EXIT, parseCommandArgs, UsageError, type Command } from "./command.js";
+import { type Command, EXIT, UsageError, failure, parseCommandArgs } from "./command.js";
 
 /** Branches the default branch is looked for under, in this order. */
 const DEFAULT_BRANCH_CANDIDATES = ["origin/HEAD", "main", "master"];
@@ -61,11 +61,7 @@ is invalid), 2 usage error.`,
     }
     const dir = resolve(values.repo);
     if (!(await isDirectory(dir))) throw new UsageError(`--repo ${values.repo}: not a directory`);
-    const fail = (reason: string) => {
-      if (values.json) io.out(JSON.stringify({ ok: false, reason }, null, 2));
-      else io.err(`chant-bot check: ${reason}`);
-      return EXIT.failed;
-    };
+    const fail = failure(io, "check", values.json);
 
     let config;
     try {

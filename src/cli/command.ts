@@ -46,3 +46,15 @@ export function positiveInteger(value: string | undefined, flag: string): number
     throw new UsageError(`${flag} must be a positive whole number, got "${value}"`);
   return Number(value);
 }
+
+/**
+ * How a command says "no": one line (and details) on stderr, or a JSON object
+ * on stdout with --json; exit status 1.
+ */
+export function failure(io: Output, command: string, json: boolean) {
+  return (reason: string, details: string[] = []): number => {
+    if (json) io.out(JSON.stringify({ ok: false, reason, details }, null, 2));
+    else io.err([`chant-bot ${command}: ${reason}`, ...details].join("\n"));
+    return EXIT.failed;
+  };
+}

@@ -5,7 +5,7 @@ import { LocalFiles } from "../forge/local-files.js";
 import { draftForIssue } from "../pipeline/draft-spec/draft-for-issue.js";
 import { describeResearchOutcome } from "../pipeline/find-research/describe-outcome.js";
 import { findResearchSpec } from "../pipeline/find-research/find-research-spec.js";
-import { EXIT, parseCommandArgs, positiveInteger, type Command } from "./command.js";
+import { EXIT, failure, parseCommandArgs, positiveInteger, type Command } from "./command.js";
 
 export const draftCommand: Command = {
   name: "draft",
@@ -41,11 +41,7 @@ Exit status: 0 drafted, 1 nothing to draft (the reason is printed), 2 usage erro
     }
     const issueNumber = positiveInteger(values.issue, "--issue");
     const dir = resolve(values.repo);
-    const fail = (reason: string, details: string[] = []) => {
-      if (values.json) io.out(JSON.stringify({ ok: false, reason, details }, null, 2));
-      else io.err([`chant-bot draft: ${reason}`, ...details].join("\n"));
-      return EXIT.failed;
-    };
+    const fail = failure(io, "draft", values.json);
 
     let config;
     try {

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AgentConfigError, agentFromEnv } from "../agents/agent.js";
-import { formatResultsTable } from "../checks/format-results.js";
+import { anyFailed, formatResultsTable } from "../checks/format-results.js";
 import type { CheckResult } from "../checks/run-checks.js";
 import { loadLocalConfig } from "../config/load-local-config.js";
 import { secretsFromEnv } from "../config/process-secrets.js";
@@ -10,7 +10,7 @@ import { ConfigError } from "../config/repo-config.js";
 import { LocalForge } from "../forge/local-forge.js";
 import { runChecksForCommit } from "../pipeline/checks/run-checks-for-commit.js";
 import { runImplementation } from "../pipeline/run-implementation.js";
-import { EXIT, parseCommandArgs, positiveInteger, type Command } from "./command.js";
+import { EXIT, failure, parseCommandArgs, positiveInteger, type Command } from "./command.js";
 
 export const implementCommand: Command = {
   name: "implement",
@@ -53,11 +53,7 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
     }
     const issueNumber = positiveInteger(values.issue, "--issue");
     const dir = resolve(values.repo);
-    const fail = (reason: string, details: string[] = []) => {
-      if (values.json) io.out(JSON.stringify({ ok: false, reason, details }, null, 2));
-      else io.err([`chant-bot implement: ${reason}`, ...details].join("\n"));
-      return EXIT.failed;
-    };
+    const fail = failure(io, "implement", values.json);
 
     let config;
     let agent;
@@ -119,14 +115,12 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
           );
         return EXIT.failed;
       }
-      const failedChecks = checks.filter((c) =>
-        ["failure", "timed_out", "cancelled"].includes(c.conclusion),
-      );
+      const ok = outcome.kind === "succeeded" && !anyFailed(checks);
       if (values.json) {
         io.out(
           JSON.stringify(
             {
-              ok: outcome.kind === "succeeded" && failedChecks.length === 0,
+              ok,
               outcome: outcome.kind,
               specId: outcome.specId,
               branch: outcome.branch,
@@ -154,7 +148,7 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
           ].join("\n"),
         );
       }
-      return outcome.kind === "succeeded" && failedChecks.length === 0 ? EXIT.ok : EXIT.failed;
+      return ok ? EXIT.ok : EXIT.failed;
     } finally {
       process.removeListener("SIGINT", interrupt);
     }
