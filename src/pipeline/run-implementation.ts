@@ -410,18 +410,22 @@ class StepRunner {
     if (this.deps.signal?.aborted)
       throw new PipelineStop("cancelled", "cancelled before the next step", [], "cancelled");
     const startedAt = Date.now();
+    const log = this.deps.log?.child({ step: name });
     this.mark(name, "running");
+    log?.info("step started");
     await this.report("running", `${stepVerb(name)}…`);
     try {
       const result = await work();
       const ms = Date.now() - startedAt;
       this.mark(name, "done", note?.(result), ms);
       this.deps.onStep?.(name, "done", ms);
+      log?.info({ ms }, "step done");
       return result;
     } catch (error) {
       const ms = Date.now() - startedAt;
       this.mark(name, "failed", undefined, ms);
       this.deps.onStep?.(name, "failed", ms);
+      log?.warn({ ms, err: error }, "step failed");
       throw error;
     }
   }
