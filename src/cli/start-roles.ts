@@ -4,6 +4,7 @@ import { createProbot, ProbotOctokit } from "probot";
 import { agentFromEnv, type Agent } from "../agents/agent.js";
 import type { Octokit } from "../forge/github-forge.js";
 import { createMetrics, instrumentOctokit, type Metrics } from "../observability/metrics.js";
+import { workerMetricsHooks } from "../observability/worker-metrics.js";
 import { ChantQueues, redactUrl } from "../queue/chant-queues.js";
 import { RedisMutex } from "../queue/redis-mutex.js";
 import { chantBotApp } from "../web/app.js";
@@ -122,17 +123,7 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
       concurrency: appEnv.concurrency,
       shutdownGraceMs: appEnv.shutdownGraceMs,
       jobLockMs: appEnv.jobLockMs,
-      onStep: (step, outcome, ms) =>
-        metrics.stepDuration(
-          step,
-          outcome === "done" ? "ok" : outcome === "failed" ? "failed" : "skipped",
-          ms,
-        ),
-      onConclusion: (check, conclusion) => metrics.checkConclusion(check, conclusion as never),
-      onJobDone: (queue, outcome, ms) =>
-        metrics.jobDuration(queue as "implement" | "checks", jobOutcome(outcome), ms),
-      onAgentRun: (result) =>
-        metrics.agentRun(agent.name, result.outcome, result.durationMs, result.costUsd),
+      ...workerMetricsHooks(metrics, agent),
     });
     log.info(
       `worker: taking jobs (agent ${agent.name}, ${appEnv.concurrency.implement} implement / ${appEnv.concurrency.checks} checks at a time)`,
@@ -158,17 +149,4 @@ function agentOrRefuse(env: NodeJS.ProcessEnv): Agent {
   } catch (error) {
     throw new StartupError((error as Error).message);
   }
-}
-
-function jobOutcome(kind: string): "completed" | "stopped" | "failed" | "cancelled" {
-  if (
-    kind === "succeeded" ||
-    kind === "checked" ||
-    kind === "needs_research" ||
-    kind === "superseded"
-  )
-    return "completed";
-  if (kind === "stopped" || kind === "config_invalid") return "stopped";
-  if (kind === "cancelled") return "cancelled";
-  return "failed";
 }

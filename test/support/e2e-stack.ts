@@ -8,6 +8,8 @@ import { agentFromEnv } from "../../src/agents/agent.js";
 import { shellQuote } from "../../src/process/command-line.js";
 import type { ChantQueues } from "../../src/queue/chant-queues.js";
 import { RedisMutex } from "../../src/queue/redis-mutex.js";
+import type { Metrics } from "../../src/observability/metrics.js";
+import { workerMetricsHooks } from "../../src/observability/worker-metrics.js";
 import { githubForges } from "../../src/worker/forge-factory.js";
 import { startWorkers, type RunningWorkers } from "../../src/worker/start-workers.js";
 import { FakeGitHub, type RepoHandle } from "./fake-github/index.js";
@@ -31,7 +33,7 @@ export interface Stack {
   workers: RunningWorkers | undefined;
   workRoot: string;
   /** Workers with a scripted agent (`fix-kv-store.mjs` in a mode, or another script). */
-  startWorkers(agentMode?: string, script?: string): Promise<RunningWorkers>;
+  startWorkers(agentMode?: string, script?: string, metrics?: Metrics): Promise<RunningWorkers>;
   stop(): Promise<void>;
 }
 
@@ -68,7 +70,7 @@ export async function startStack(): Promise<Stack> {
     probot,
     workers: undefined,
     workRoot,
-    async startWorkers(agentMode = "fix", script = FIX_AGENT) {
+    async startWorkers(agentMode = "fix", script = FIX_AGENT, metrics?: Metrics) {
       const agent = agentFromEnv({
         PATH: process.env.PATH,
         HOME: process.env.HOME,
@@ -91,6 +93,7 @@ export async function startStack(): Promise<Stack> {
         secrets: [fake.privateKey, fake.webhookSecret],
         log: pino({ level: "silent" }),
         shutdownGraceMs: 2000,
+        ...(metrics ? workerMetricsHooks(metrics, agent) : {}),
       });
       return stack.workers;
     },
