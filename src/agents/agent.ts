@@ -73,7 +73,7 @@ const AGENT_NAMES = ["claude", "codex", "command"] as const;
  */
 export function agentFromEnv(env: NodeJS.ProcessEnv): Agent {
   const extraEnvNames = parseAgentEnvNames(env.CHANT_AGENT_ENV);
-  const options = { env, extraEnvNames };
+  const options = { env, extraEnvNames, wrapper: agentWrapper(env.CHANT_AGENT_WRAPPER) };
   const commandLine = env.CHANT_AGENT_COMMAND?.trim() ?? "";
   const raw = env.CHANT_AGENT?.trim() ?? "";
   const name = raw === "" ? (commandLine !== "" ? "command" : "claude") : raw.toLowerCase();
@@ -103,5 +103,21 @@ export function agentFromEnv(env: NodeJS.ProcessEnv): Agent {
       throw new AgentConfigError(
         `CHANT_AGENT is "${raw}": it must be one of ${AGENT_NAMES.join(", ")}`,
       );
+  }
+}
+
+/**
+ * CHANT_AGENT_WRAPPER: a command line put before the agent's, to run it in a
+ * sandbox, e.g. `unshare --user --map-root-user --pid --fork --mount-proc --`
+ * (its own PID namespace: it cannot read the worker's /proc/<pid>/environ).
+ */
+function agentWrapper(line: string | undefined): string[] | undefined {
+  if (!line?.trim()) return undefined;
+  try {
+    return splitCommandLine(line);
+  } catch (error) {
+    throw new AgentConfigError(
+      `CHANT_AGENT_WRAPPER cannot be split into arguments: ${(error as Error).message}`,
+    );
   }
 }

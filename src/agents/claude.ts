@@ -54,6 +54,7 @@ export class ClaudeAgent implements Agent {
     const result = await runAgentProcess(run, {
       name: this.name,
       argv: claudeArgv(run),
+      wrapper: this.options.wrapper,
       env: environment.env,
       secrets: environment.secrets,
       notInstalled: CLAUDE_NOT_INSTALLED,

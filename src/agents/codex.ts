@@ -50,6 +50,7 @@ export class CodexAgent implements Agent {
     return runAgentProcess(run, {
       name: this.name,
       argv: codexArgv(run),
+      wrapper: this.options.wrapper,
       env: environment.env,
       secrets: environment.secrets,
       notInstalled: CODEX_NOT_INSTALLED,

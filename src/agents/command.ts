@@ -33,6 +33,7 @@ export class CommandAgent implements Agent {
     return runAgentProcess(run, {
       name: this.name,
       argv: [...this.argv],
+      wrapper: this.options.wrapper,
       env: environment.env,
       secrets: environment.secrets,
       notInstalled: `CHANT_AGENT_COMMAND's program ${program} was not found${where(program)}`,

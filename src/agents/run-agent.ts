@@ -47,6 +47,11 @@ export interface AgentOptions {
   env: NodeJS.ProcessEnv;
   /** Validated names from CHANT_AGENT_ENV. */
   extraEnvNames: readonly string[];
+  /**
+   * CHANT_AGENT_WRAPPER split into arguments: put before the agent's own
+   * command (a sandbox: unshare, bwrap, a container), `{workspace}` replaced.
+   */
+  wrapper?: readonly string[];
 }
 
 /** A run that could not even be set up, e.g. a passed variable holds a GitHub token. */
@@ -64,6 +69,8 @@ export function configFailure(error: unknown): AgentResult {
 export interface AgentProcess {
   name: AgentName;
   argv: string[];
+  /** The sandbox command put before argv (AgentOptions.wrapper). */
+  wrapper?: readonly string[] | undefined;
   env: Record<string, string>;
   /** Values to redact from all output. */
   secrets: readonly string[];
@@ -87,7 +94,8 @@ export async function runAgentProcess(run: AgentRun, agent: AgentProcess): Promi
   };
   const parser = agent.parser?.(progress);
 
-  const result = await runProcess(agent.argv, {
+  const wrapper = (agent.wrapper ?? []).map((arg) => arg.replaceAll("{workspace}", run.workspace));
+  const result = await runProcess([...wrapper, ...agent.argv], {
     cwd: run.workspace,
     env: agent.env,
     input: run.prompt,
