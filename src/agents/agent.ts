@@ -38,6 +38,12 @@ export interface AgentRun {
   signal?: AbortSignal | undefined;
   /** Progress for the status comment: "turn 3", "Edit src/store.js"… (short, already plain text). */
   onProgress?: (line: string) => void;
+  /**
+   * Redaction of the worker's own secrets (the agent's credentials are redacted anyway),
+   * applied to the whole output before any of it is cut to a summary, an error or a tail:
+   * a secret cut in half would no longer be recognised.
+   */
+  redact?: ((text: string) => string) | undefined;
 }
 
 export type AgentOutcome =

@@ -81,7 +81,9 @@ export interface AgentProcess {
 }
 
 export async function runAgentProcess(run: AgentRun, agent: AgentProcess): Promise<AgentResult> {
-  const redact = createRedactor(agent.secrets);
+  const own = createRedactor(agent.secrets);
+  const more = run.redact;
+  const redact = more ? (text: string) => more(own(text)) : own;
   const progress = (line: string): void => {
     if (!run.onProgress) return;
     const text = progressLine(redact(line));

@@ -19,6 +19,7 @@ export type StopCode =
   | "workflow_changes_refused"
   | "spec_unreadable"
   | "push_rejected"
+  | "secret_in_changes"
   | "rate_limited";
 
 /** A run that stops with an outcome to tell, not a crash. Never retried. */

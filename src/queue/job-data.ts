@@ -6,6 +6,9 @@ import { CHECK_NAMES } from "../forge/forge.js";
  * token: the worker mints its own from the installation id.
  */
 
+/** Longest `/chant implement SPEC` argument a job carries (parseCommand refuses longer ones). */
+export const MAX_EXPLICIT_SPEC = 300;
+
 const repoRef = z.object({
   id: z.number().int().positive(),
   owner: z.string().min(1).max(100),
@@ -22,7 +25,7 @@ export const implementJobSchema = z.object({
   /** Set when the request came from a pull request. */
   pullRequest: z.number().int().positive().optional(),
   /** `/chant implement SPEC`, unvalidated text (the linker validates it). */
-  explicitSpec: z.string().max(300).optional(),
+  explicitSpec: z.string().max(MAX_EXPLICIT_SPEC).optional(),
   force: z.boolean().default(false),
   /** Who asked: review is requested from them. */
   requestedBy: z.string().min(1).max(100),

@@ -1,4 +1,5 @@
 import { CommandLineError, splitCommandLine } from "../process/command-line.js";
+import { MAX_EXPLICIT_SPEC } from "../queue/job-data.js";
 
 /** What a `/chant ...` comment asks for. */
 export type ChantCommand =
@@ -55,6 +56,9 @@ export function parseCommand(body: string): ChantCommand | undefined {
       const unknownOption = rest.find((a) => a.startsWith("-"));
       if (unknownOption) return help(`\`implement\` has no option \`${shown(unknownOption)}\``);
       if (rest.length > 1) return help("`implement` takes at most one spec");
+      // A job carries at most this much; a longer argument would fail to enqueue (a 500).
+      if ((rest[0]?.length ?? 0) > MAX_EXPLICIT_SPEC)
+        return help(`the spec argument is longer than ${MAX_EXPLICIT_SPEC} characters`);
       return { name: "implement", spec: rest[0], force };
     }
     case "retry":

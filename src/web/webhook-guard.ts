@@ -35,7 +35,10 @@ export async function guardWebhook(req: IncomingMessage, secret: string): Promis
     .filter(([, v]) => !v)
     .map(([k]) => k);
   if (missing.length > 0) return fail(400, `missing headers: ${missing.join(", ")}`);
-  if (!/^[a-z_]{1,64}$/.test(name!)) return fail(400, "x-github-event is not an event name");
+  // `constructor` and `__proto__` look like event names but are properties of every object:
+  // Probot's handler lookup would find them and fail with a 500.
+  if (!/^[a-z_]{1,64}$/.test(name!) || name! in Object.prototype)
+    return fail(400, "x-github-event is not an event name");
   if (!/^[A-Za-z0-9-]{1,100}$/.test(id!))
     return fail(400, "x-github-delivery is not a delivery id");
   const declared = Number(req.headers["content-length"] ?? 0);
@@ -57,6 +60,11 @@ export async function guardWebhook(req: IncomingMessage, secret: string): Promis
     return fail(400, "payload is not a JSON object");
   }
   const record = payload as Record<string, unknown>;
+  // GitHub's `action` is always a string; anything else would make a TypeError (a 500) where
+  // Probot builds `event.action` from it.
+  if (record.action !== undefined && typeof record.action !== "string") {
+    return fail(400, "payload's `action` is not a string");
+  }
   const schema = HANDLED_SHAPES[`${name}.${String(record.action)}`];
   if (schema) {
     const parsed = schema.safeParse(record);
@@ -112,15 +120,19 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
   });
 }
 
-// The fields our handlers read, for the (event, action) pairs they handle.
-const user = z.object({ login: z.string().min(1), type: z.string() });
+// The fields our handlers read, for the (event, action) pairs they handle. Names are held
+// to GitHub's own character sets and lengths (a job's data is bounded the same way): other
+// names are not from GitHub, and would fail later with a 500 (a lone surrogate cannot go into
+// an API URL; a name over 100 characters cannot be enqueued) and be redelivered forever.
+const name = z.string().regex(/^[\w.-]{1,100}$/);
+const user = z.object({ login: z.string().regex(/^[\w.-]{1,100}(\[bot\])?$/), type: z.string() });
 const common = {
   installation: z.object({ id: z.number().int().positive() }),
   repository: z.object({
     id: z.number().int().positive(),
-    name: z.string().min(1),
+    name,
     full_name: z.string().min(1),
-    owner: z.object({ login: z.string().min(1) }),
+    owner: z.object({ login: name }),
   }),
   sender: user,
 };

@@ -21,7 +21,7 @@ export interface DraftInput {
   /** The issue's title; untrusted, made one visible line here. */
   issueTitle?: string | undefined;
   research: ParsedSpec;
-  chain: Pick<ResearchChain, "rcaDocuments" | "missingRca" | "reproductionTests">;
+  chain: Pick<ResearchChain, "rcaDocuments" | "missingRca" | "reproductionTests" | "rejectedTests">;
   status?: DraftStatus;
 }
 
@@ -62,6 +62,11 @@ export function draftImplementationSpec(input: DraftInput): DraftedSpec {
   if (rca.rejectedPaths.length > 0) {
     missing.push(
       `Left out of \`target_files\` because they are not plain paths inside the repository: ${rca.rejectedPaths.map((p) => `\`${oneLine(p, 80).replace(/`/g, "")}\``).join(", ")}.`,
+    );
+  }
+  if (chain.rejectedTests?.length) {
+    missing.push(
+      `Not reproduction tests, because they are not plain paths inside the repository: ${chain.rejectedTests.map((p) => `\`${oneLine(p, 80).replace(/`/g, "")}\``).join(", ")}.`,
     );
   }
   if (chain.reproductionTests.length === 0) {

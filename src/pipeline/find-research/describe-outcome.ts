@@ -1,3 +1,4 @@
+import { oneLine } from "../../util/untrusted-text.js";
 import type { ResearchOutcome, Rule } from "./find-research-spec.js";
 
 const RULE_WORDS: Record<Rule, string> = {
@@ -58,11 +59,21 @@ export function describeResearchOutcome(outcome: ResearchOutcome): OutcomeText {
             : []),
           `RCA: ${chain.rcaDocuments.length ? chain.rcaDocuments.map((d) => `\`${d.path}\``).join(", ") : "none readable"}${chain.missingRca.length ? ` (missing: ${chain.missingRca.map((p) => `\`${p}\``).join(", ")})` : ""}.`,
           `Reproduction test: ${chain.reproductionTests.length ? chain.reproductionTests.map((p) => `\`${p}\``).join(", ") : "none known"}.`,
+          ...(chain.rejectedTests?.length
+            ? [
+                `Not run as reproduction tests, because they are not plain paths inside the repository: ${chain.rejectedTests.map(shownPath).join(", ")}.`,
+              ]
+            : []),
           ...notes,
         ],
       };
     }
   }
+}
+
+/** A path from a spec, shown in a code span on one line (it may hold anything). */
+function shownPath(path: string): string {
+  return `\`${oneLine(path, 80).replace(/`/g, "'")}\``;
 }
 
 function others(specs: { id: string; path: string; frontmatter: { status: string } }[]): string[] {

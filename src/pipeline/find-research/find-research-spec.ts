@@ -37,6 +37,8 @@ export interface ResearchChain {
   reproductionSpecs: ParsedSpec[];
   /** Test files among the research's informed_by and the reproduction specs' target_files. */
   reproductionTests: string[];
+  /** Entries there that look like test files but are not plain repository paths: not run. */
+  rejectedTests?: string[];
 }
 
 interface Chosen {
@@ -225,13 +227,20 @@ async function followChain(
     else missingRca.push(path);
   }
   const reproductionSpecs = specs.parseReads(linked, reads).filter(isReproduction);
-  const tests = [
+  const named = [
     ...(fm.informed_by ?? []),
     ...reproductionSpecs.flatMap((s) => s.frontmatter.target_files ?? []),
-  ]
-    .map(normalizeRepoPath)
-    .filter((p) => !/[*?[\]{}]/.test(p) && isSafeRepoPath(p) && isTestPath(p));
-  return { rcaDocuments, missingRca, reproductionSpecs, reproductionTests: [...new Set(tests)] };
+  ].map(normalizeRepoPath);
+  const tests = named.filter((p) => !/[*?[\]{}]/.test(p) && isSafeRepoPath(p) && isTestPath(p));
+  // Said, not silently dropped: the maintainer wonders why the test did not run.
+  const rejectedTests = named.filter((p) => isTestPath(p) && !tests.includes(p));
+  return {
+    rcaDocuments,
+    missingRca,
+    reproductionSpecs,
+    reproductionTests: [...new Set(tests)],
+    rejectedTests: [...new Set(rejectedTests)],
+  };
 }
 
 function resolveExplicit(arg: string, specs: SpecReader): string | { error: string } {

@@ -1,6 +1,7 @@
 import type { Forge } from "../../forge/forge.js";
 import { GitError } from "../workspace/git.js";
 import { PipelineStop } from "../pipeline-stop.js";
+import { secretsInChanges } from "./secrets-in-changes.js";
 import type { Workspace } from "../workspace/prepare-workspace.js";
 
 export interface PublishInput {
@@ -28,6 +29,17 @@ export interface Published {
 export async function publish(input: PublishInput): Promise<Published> {
   const { workspace } = input;
   const ref = `refs/heads/${workspace.branch}`;
+  const leaks = await secretsInChanges(workspace);
+  if (leaks.length > 0) {
+    throw new PipelineStop(
+      "secret_in_changes",
+      "the changes hold a secret of this app or a GitHub token, so nothing was pushed",
+      [
+        `Found in: ${leaks.slice(0, 20).join(", ")}${leaks.length > 20 ? `, and ${leaks.length - 20} more` : ""}.`,
+        "The agent runs as the worker's user and can read what the worker can (its environment, its files). Run agents in a sandbox without the app's secrets: see docs/deployment.md, \"Where to run agents safely\".",
+      ],
+    );
+  }
   try {
     await workspace.gitRemote([
       "push",

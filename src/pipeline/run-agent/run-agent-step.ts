@@ -62,6 +62,8 @@ export async function runAgentStep(input: RunAgentInput): Promise<AgentResult> {
     timeoutMs: config.agent.timeout_minutes * 60_000,
     signal: input.signal,
     onProgress: input.onProgress,
+    // What the agent prints reaches the status comment: redact the worker's secrets too.
+    redact: workspace.redact,
   });
   const tail = result.outputTail
     ? ["", "```text", workspace.redact(result.outputTail).slice(-3000), "```"]

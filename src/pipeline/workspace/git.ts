@@ -22,6 +22,8 @@ export interface GitOptions {
   redact: (text: string) => string;
   timeoutMs?: number;
   signal?: AbortSignal | undefined;
+  /** Bound on the output kept (default 4 MiB). */
+  maxOutputBytes?: number;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function git(args: readonly string[], options: GitOptions): Promise
     }),
     timeoutMs: options.timeoutMs ?? 10 * 60_000,
     signal: options.signal,
-    maxOutputBytes: 4 * 1024 * 1024,
+    maxOutputBytes: options.maxOutputBytes ?? 4 * 1024 * 1024,
   });
   if (result.startError) throw new GitError(args, null, options.redact(result.startError));
   if (result.exitCode !== 0) {
