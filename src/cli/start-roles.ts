@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { createProbot, ProbotOctokit } from "probot";
 import { agentFromEnv, type Agent } from "../agents/agent.js";
 import type { Octokit } from "../forge/github-forge.js";
+import { OCTOKIT_RETRY_OPTIONS } from "../forge/github-rate-limit.js";
 import { createMetrics, instrumentOctokit, type Metrics } from "../observability/metrics.js";
 import { workerMetricsHooks } from "../observability/worker-metrics.js";
 import { ChantQueues, redactUrl } from "../queue/chant-queues.js";
@@ -60,7 +61,7 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
   const Octokit = ProbotOctokit.plugin((octokit) => {
     instrumentOctokit(octokit as unknown as Octokit, metrics);
     return {};
-  });
+  }).defaults({ retry: OCTOKIT_RETRY_OPTIONS });
   const probot = createProbot({
     env: {
       ...options.env,

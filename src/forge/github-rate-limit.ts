@@ -9,6 +9,14 @@ import type { Octokit } from "./github-forge.js";
  * user-visible result or hammering the API.
  */
 
+/**
+ * Octokit's retry plugin would try a 429 again after 1 s, 4 s and 9 s whatever
+ * its `retry-after` says: hammering. Rate limits (403 and 429) are left to the
+ * throttling plugin and to waitOutRateLimits, which wait as long as asked; the
+ * retry plugin keeps retrying server errors.
+ */
+export const OCTOKIT_RETRY_OPTIONS = { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] };
+
 export class RateLimitedError extends Error {
   override readonly name = "RateLimitedError";
   constructor(

@@ -54,7 +54,19 @@ export class ChantQueues {
     const implement = new Queue<ImplementJob>(QUEUE_NAMES.implement, { connection: redis, prefix });
     const checks = new Queue<ChecksJob>(QUEUE_NAMES.checks, { connection: redis, prefix });
     for (const queue of [implement, checks]) queue.on("error", () => undefined);
-    return new ChantQueues(redis, prefix, implement, checks, !connection);
+    const queues = new ChantQueues(redis, prefix, implement, checks, !connection);
+    try {
+      // BullMQ's own setup (a version check) must be done before anything else: a
+      // setup command lost to a dropped connection would leave a queue failing for good.
+      await withinTimeout(
+        "set up the queues",
+        Promise.all([implement.waitUntilReady(), checks.waitUntilReady()]),
+      );
+    } catch (error) {
+      await queues.close();
+      throw error;
+    }
+    return queues;
   }
 
   /** A key of the app's own, under the shared prefix. */

@@ -28,8 +28,11 @@ export function keyPrefix(settings: QueueSettings): string {
   return `{${settings.prefix}}`;
 }
 
-/** How long the web process waits for Redis before it answers a delivery with 5xx. */
-export const PRODUCER_TIMEOUT_MS = 2000;
+/**
+ * How long the web process waits for Redis before it answers a delivery with
+ * 5xx: well under 2 s, so the whole answer (a failed delivery) takes less.
+ */
+export const PRODUCER_TIMEOUT_MS = 1500;
 
 /**
  * The web process's connection: fails fast. No offline queue, so a command
@@ -42,6 +45,9 @@ export function producerConnection(settings: QueueSettings, extra: RedisOptions 
     maxRetriesPerRequest: 1,
     connectTimeout: PRODUCER_TIMEOUT_MS,
     commandTimeout: PRODUCER_TIMEOUT_MS,
+    // A command that timed out was reported as failed (the delivery got a 5xx):
+    // sending it again after a reconnect would claim a delivery nobody handles.
+    autoResendUnfulfilledCommands: false,
     lazyConnect: false,
     ...extra,
   });

@@ -15,6 +15,12 @@ export type EnqueueResult =
 
 /** A delivery record outlives GitHub's redelivery window, so a late redelivery is a no-op. */
 export const DELIVERY_TTL_SECONDS = 4 * 24 * 3600;
+/**
+ * While a delivery is being handled its claim lasts this long (GitHub gives up
+ * after 10 s): if the web process dies, or loses Redis, before it could release
+ * a failed delivery's claim, the claim runs out and the redelivery is handled.
+ */
+export const DELIVERY_CLAIM_SECONDS = 60;
 const LAST_JOB_TTL_SECONDS = 90 * 24 * 3600;
 
 /** BullMQ job ids may not hold ':'; GitHub delivery ids are uuids. */
@@ -28,20 +34,46 @@ export function implementDedupeId(repoId: number, target: number): string {
 
 /**
  * Take a delivery id once. Every later (or concurrent) attempt with the same
- * id gets false: a redelivered webhook does nothing twice.
+ * id gets false: a redelivered webhook does nothing twice. The claim is short
+ * (DELIVERY_CLAIM_SECONDS) until completeDelivery records the delivery as done.
  */
 export async function claimDelivery(queues: ChantQueues, deliveryId: string): Promise<boolean> {
   const key = queues.key("delivery", idPart(deliveryId));
   const set = await withinTimeout(
     "record the delivery",
-    queues.redis.set(key, String(Date.now()), "EX", DELIVERY_TTL_SECONDS, "NX"),
+    queues.redis.set(key, "handling", "EX", DELIVERY_CLAIM_SECONDS, "NX"),
   );
   return set === "OK";
 }
 
-/** Forget a claimed delivery whose handling failed, so GitHub's redelivery is handled. */
-export async function releaseDelivery(queues: ChantQueues, deliveryId: string): Promise<void> {
-  await queues.redis.del(queues.key("delivery", idPart(deliveryId))).catch(() => undefined);
+/** The delivery was handled: a redelivery within GitHub's window does nothing. */
+export async function completeDelivery(queues: ChantQueues, deliveryId: string): Promise<void> {
+  const key = queues.key("delivery", idPart(deliveryId));
+  await withinTimeout(
+    "record the delivery as handled",
+    queues.redis.set(key, "done", "EX", DELIVERY_TTL_SECONDS),
+  );
+}
+
+/**
+ * Forget a claimed delivery whose handling failed, so GitHub's redelivery is
+ * handled. False when Redis did not answer (soon enough).
+ */
+export async function releaseDelivery(
+  queues: ChantQueues,
+  deliveryId: string,
+  timeoutMs = 500,
+): Promise<boolean> {
+  try {
+    await withinTimeout(
+      "forget the delivery",
+      queues.redis.del(queues.key("delivery", idPart(deliveryId))),
+      timeoutMs,
+    );
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -77,9 +109,22 @@ export async function enqueueImplement(
   return describeAdded(queues.implement, added, jobId);
 }
 
+function checksJobId(job: ChecksJob): string {
+  return `checks-${job.repo.id}-${job.headSha}-${idPart(job.deliveryId)}`;
+}
+
+/** Whether this very checks job (same sha, same delivery) was added already: queued, running or done. */
+export async function checksJobExists(queues: ChantQueues, data: ChecksJob): Promise<boolean> {
+  const job = await withinTimeout(
+    "find the checks job",
+    queues.checks.getJob(checksJobId(checksJobSchema.parse(data))),
+  );
+  return job !== undefined;
+}
+
 export async function enqueueChecks(queues: ChantQueues, data: ChecksJob): Promise<EnqueueResult> {
   const job = checksJobSchema.parse(data);
-  const jobId = `checks-${job.repo.id}-${job.headSha}-${idPart(job.deliveryId)}`;
+  const jobId = checksJobId(job);
   const added = await withinTimeout(
     "enqueue the checks",
     queues.checks.add("checks", job, {

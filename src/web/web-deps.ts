@@ -1,7 +1,12 @@
 import type { Context } from "probot";
 import { GitHubForge, type Mutex } from "../forge/github-forge.js";
 import type { ChantQueues } from "../queue/chant-queues.js";
-import { claimDelivery, releaseDelivery } from "../queue/enqueue.js";
+import {
+  claimDelivery,
+  completeDelivery,
+  DELIVERY_CLAIM_SECONDS,
+  releaseDelivery,
+} from "../queue/enqueue.js";
 
 /** What the webhook handlers need besides the event. */
 export interface WebDeps {
@@ -64,9 +69,29 @@ export async function onceForDelivery(
   try {
     await handle();
   } catch (error) {
-    await releaseDelivery(deps.queues, context.id);
+    // Redis going away is a likely reason for the failure: then keep trying to
+    // release the claim until it answers again (the claim runs out anyway).
+    if (!(await releaseDelivery(deps.queues, context.id))) releaseLater(deps, context.id);
     throw error;
   }
+  try {
+    await completeDelivery(deps.queues, context.id);
+  } catch (error) {
+    // The work is done (a job has an id made from the delivery's, so a redelivery
+    // after the claim ran out finds that job and makes no second one).
+    context.log.warn({ err: error, delivery: context.id }, "could not record the delivery");
+  }
+}
+
+function releaseLater(deps: WebDeps, deliveryId: string): void {
+  const until = Date.now() + DELIVERY_CLAIM_SECONDS * 1000;
+  const retry = () =>
+    setTimeout(() => {
+      void releaseDelivery(deps.queues, deliveryId).then((released) => {
+        if (!released && Date.now() < until) retry();
+      });
+    }, 1000).unref();
+  retry();
 }
 
 /** An acknowledgement must not fail a delivery whose job is already queued: log and go on. */

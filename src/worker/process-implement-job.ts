@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Agent } from "../agents/agent.js";
 import { ConfigError } from "../config/repo-config.js";
 import type { ChantQueues } from "../queue/chant-queues.js";
-import { enqueueChecks, isCancelRequested } from "../queue/enqueue.js";
+import { checksJobExists, enqueueChecks, isCancelRequested } from "../queue/enqueue.js";
 import { implementJobSchema, type ImplementJob } from "../queue/job-data.js";
 import { CHECK_NAMES } from "../forge/forge.js";
 import { runImplementation, type ImplementOutcome } from "../pipeline/run-implementation.js";
@@ -92,18 +92,24 @@ export async function processImplementJob(
           if (data.specId !== specId) await job.updateData({ ...data, specId });
         },
         handOverChecks: async (handover) => {
-          for (const name of CHECK_NAMES) {
-            await forge.ensureCheckRun(handover.headSha, name, { status: "queued" });
-          }
-          await enqueueChecks(deps.queues, {
+          const checks = {
             installationId: data.installationId,
             repo: data.repo,
             headSha: handover.headSha,
             pullRequest: handover.pullRequest,
-            reason: "implemented",
+            reason: "implemented" as const,
             requestedBy: data.requestedBy,
             deliveryId: `impl-${job.id}`,
-          });
+          };
+          // A second run of this job (BullMQ is at-least-once) finds its checks job added
+          // already, maybe finished: adding it again is a no-op, so setting the check runs
+          // back to queued would leave them queued for good.
+          if (!(await checksJobExists(deps.queues, checks))) {
+            for (const name of CHECK_NAMES) {
+              await forge.ensureCheckRun(handover.headSha, name, { status: "queued" });
+            }
+          }
+          await enqueueChecks(deps.queues, checks);
         },
       },
     );

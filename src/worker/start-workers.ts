@@ -10,6 +10,7 @@ import type { ForgeFactory } from "./forge-factory.js";
 import { processChecksJob, type ChecksWorkerDeps } from "./process-checks-job.js";
 import { processImplementJob, type ImplementWorkerDeps } from "./process-implement-job.js";
 import { SHUTDOWN_REASON } from "./shutdown.js";
+import { removeStaleWorkspaces } from "./stale-workspaces.js";
 
 export interface WorkerSettings {
   settings: QueueSettings;
@@ -44,6 +45,8 @@ export interface RunningWorkers {
  */
 export async function startWorkers(options: WorkerSettings): Promise<RunningWorkers> {
   const { queues, log } = options;
+  // Before taking jobs: what a worker killed with SIGKILL left (clones, agents still running).
+  await removeStaleWorkspaces(options.workRoot, log);
   const connections: Redis[] = [];
   const connection = () => {
     const c = workerConnection(options.settings);

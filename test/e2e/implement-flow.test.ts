@@ -173,5 +173,9 @@ describe("the worker, end to end (real Redis, GitHub stand-in, real git, scripte
     expect(await stack.fake.pulls("acme/kv-store")).toHaveLength(1);
     expect(stack.fake.comments("acme/kv-store", 42)).toHaveLength(1);
     expect(stack.fake.checkRuns("acme/kv-store", first.headSha)).toHaveLength(4);
+    // The second run left the finished check runs finished (not back to queued, for good).
+    expect(
+      stack.fake.checkRuns("acme/kv-store", first.headSha).map((r) => [r.status, r.conclusion]),
+    ).toEqual(Array(4).fill(["completed", "success"]));
   });
 });

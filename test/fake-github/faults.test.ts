@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FakeGitHub, primaryRateLimit, secondaryRateLimit } from "../support/fake-github/index.js";
+import {
+  FakeGitHub,
+  primaryRateLimit,
+  primaryRateLimitOnHit,
+  secondaryRateLimit,
+} from "../support/fake-github/index.js";
 import { installationOctokit, statusOf } from "./octokit.js";
 
 const owner = "acme";
@@ -123,5 +128,50 @@ describe("failNext", () => {
     expect(fake.requests.at(-1)).toMatchObject({ status: 404, routed: false });
     fake.resetRequests();
     expect(fake.requests).toEqual([]);
+  });
+});
+
+describe("holdNext", () => {
+  it("keeps a request waiting until released, then serves it", async () => {
+    const octokit = installationOctokit(fake);
+    await octokit.rest.repos.get({ owner, repo }); // the token, before the hold
+    const hold = fake.holdNext("GET /repos/{owner}/{repo}");
+    let answered = false;
+    const pending = octokit.rest.repos.get({ owner, repo }).then((r) => ((answered = true), r));
+    await hold.reached;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(answered).toBe(false);
+    hold.release();
+    expect((await pending).status).toBe(200);
+    expect(hold.hits).toBe(1);
+    // Only `times` requests are held.
+    expect((await octokit.rest.repos.get({ owner, repo })).status).toBe(200);
+  });
+
+  it('with when: "response", serves the request at once and holds only the answer', async () => {
+    const octokit = installationOctokit(fake);
+    fake.addIssue(`${owner}/${repo}`, { number: 2, title: "t", user: "someone" });
+    const hold = fake.holdNext("POST /repos/{owner}/{repo}/issues/{n}/comments", {
+      when: "response",
+    });
+    const pending = octokit.rest.issues.createComment({ owner, repo, issue_number: 2, body: "x" });
+    await hold.reached;
+    await expect.poll(() => fake.comments(`${owner}/${repo}`, 2).length).toBe(1);
+    expect(fake.requests.at(-1)!.status).toBe(0); // not answered yet
+    hold.release();
+    expect((await pending).status).toBe(201);
+  });
+});
+
+describe("primaryRateLimitOnHit", () => {
+  it("counts the reset from the moment the request is answered", async () => {
+    const octokit = installationOctokit(fake);
+    fake.failNext("GET /repos/{owner}/{repo}", primaryRateLimitOnHit(5));
+    await new Promise((r) => setTimeout(r, 1100));
+    const failed = await statusOf(octokit.rest.repos.get({ owner, repo }));
+    expect(failed.status).toBe(403);
+    const reset = Number(failed.headers["x-ratelimit-reset"]) * 1000;
+    expect(reset - Date.now()).toBeGreaterThan(4000);
+    expect(failed.data).toMatchObject({ message: expect.stringContaining("API rate limit") });
   });
 });

@@ -57,14 +57,25 @@ describe("check runs through the GitHub forge (nock)", () => {
       .reply(200, { id: 77 });
     const f = forge();
     await f.ensureCheckRun(SHA, "chant/tests", { status: "queued" });
-    await f.ensureCheckRun(SHA, "chant/tests", { status: "in_progress", startedAt: "2026-01-01T00:00:00Z" });
-    await f.ensureCheckRun(SHA, "chant/tests", { status: "completed", conclusion: "success", title: "Tests passed", summary: "ok" });
+    await f.ensureCheckRun(SHA, "chant/tests", {
+      status: "in_progress",
+      startedAt: "2026-01-01T00:00:00Z",
+    });
+    await f.ensureCheckRun(SHA, "chant/tests", {
+      status: "completed",
+      conclusion: "success",
+      title: "Tests passed",
+      summary: "ok",
+    });
     expect(created).toEqual([{ name: "chant/tests", head_sha: SHA, status: "queued" }]);
   });
 
   it("sends 120 annotations as 50 + 50 + 20 (GitHub's limit per request)", async () => {
     const batches: number[] = [];
-    const count = (body: { output?: { annotations?: unknown[] } }) => (batches.push(body.output?.annotations?.length ?? 0), true);
+    const count = (body: { output?: { annotations?: unknown[] } }) => (
+      batches.push(body.output?.annotations?.length ?? 0),
+      true
+    );
     nock(API)
       .get(`${REPO}/commits/${SHA}/check-runs`)
       .query(true)

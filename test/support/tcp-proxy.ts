@@ -7,6 +7,7 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private frozen = false;
   port = 0;
 
   constructor(
@@ -16,6 +17,14 @@ export class TcpProxy {
 
   async start(port = 0): Promise<void> {
     this.server = createServer((client) => {
+      if (this.frozen) {
+        // A partition: the connection is taken, nothing ever answers.
+        client.pause();
+        this.sockets.add(client);
+        client.on("close", () => this.sockets.delete(client));
+        client.on("error", () => client.destroy());
+        return;
+      }
       const upstream = connect(this.targetPort, this.targetHost);
       for (const s of [client, upstream]) {
         this.sockets.add(s);
@@ -37,12 +46,26 @@ export class TcpProxy {
 
   /** Drop every connection and stop accepting new ones. */
   async cut(): Promise<void> {
+    this.frozen = false;
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
     await new Promise<void>((resolve) =>
       this.server ? this.server.close(() => resolve()) : resolve(),
     );
     this.server = undefined;
+  }
+
+  /**
+   * A network partition rather than a dead server: connections stay open (and
+   * new ones are accepted) but no byte goes through, so a caller waits for
+   * answers that never come. `cut()` ends it.
+   */
+  freeze(): void {
+    this.frozen = true;
+    for (const s of this.sockets) {
+      s.unpipe();
+      s.pause();
+    }
   }
 
   /** Accept connections again, on the same port. */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { toCheckRunUpdate } from "../../checks/check-run-update.js";
@@ -12,6 +12,7 @@ import { isSafeSpecId } from "../../spec/spec-id.js";
 import { createRedactor } from "../../util/redact.js";
 import { findReproductionTests } from "../find-research/reproduction-tests.js";
 import { git } from "../workspace/git.js";
+import { makeWorkspaceDir } from "../workspace/workspace-dir.js";
 
 export interface ChecksRequest {
   headSha: string;
@@ -46,8 +47,7 @@ export async function runChecksForCommit(
 ): Promise<CheckResult[]> {
   const { forge } = deps;
   const names = request.only ?? CHECK_NAMES;
-  await mkdir(deps.workRoot, { recursive: true });
-  const scratch = await mkdtemp(join(deps.workRoot, "chant-checks-"));
+  const scratch = await makeWorkspaceDir(deps.workRoot, "chant-checks-");
   const dir = join(scratch, "repo");
   try {
     const access = await forge.gitAccess();

@@ -1,10 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Forge, GitAccess } from "../../forge/forge.js";
 import { parseSpec } from "../../spec/parse-spec.js";
-import { createRedactor, type Redactor } from "../../util/redact.js";
+import { createRedactor, createSecretFinder, type Redactor } from "../../util/redact.js";
 import type { DraftedSpec } from "../draft-spec/draft-implementation-spec.js";
 import { git } from "./git.js";
+import { makeWorkspaceDir } from "./workspace-dir.js";
 
 export const BOT_NAME = "chant-bot";
 export const BOT_EMAIL = "chant-bot@users.noreply.github.com";
@@ -25,7 +26,12 @@ export interface Workspace {
   /** An earlier run already pushed a finished spec to the branch: only publishing is left. */
   resumed: boolean;
   redact: Redactor;
-  git(args: readonly string[], options?: { timeoutMs?: number }): Promise<string>;
+  /** Whether text holds a secret of the process or the forge's token (see createSecretFinder). */
+  holdsSecret: (text: string) => boolean;
+  git(
+    args: readonly string[],
+    options?: { timeoutMs?: number; maxOutputBytes?: number },
+  ): Promise<string>;
   /** git with the forge's credentials (fetch, push). */
   gitRemote(args: readonly string[]): Promise<string>;
   dispose(): Promise<void>;
@@ -48,15 +54,17 @@ export interface PrepareOptions {
  */
 export async function prepareWorkspace(options: PrepareOptions): Promise<Workspace> {
   const { draft, signal } = options;
-  await mkdir(options.workRoot, { recursive: true });
-  const scratch = await mkdtemp(join(options.workRoot, `chant-${draft.id}-`));
+  const scratch = await makeWorkspaceDir(options.workRoot, `chant-${draft.id}-`);
   const dir = join(scratch, "repo");
   const dispose = () => rm(scratch, { recursive: true, force: true });
   try {
     const access: GitAccess = await options.forge.gitAccess();
     const redact = createRedactor([...options.secrets, ...access.secrets]);
-    const local = (args: readonly string[], o: { timeoutMs?: number } = {}) =>
-      git(args, { cwd: dir, redact, signal, ...o });
+    const holdsSecret = createSecretFinder([...options.secrets, ...access.secrets]);
+    const local = (
+      args: readonly string[],
+      o: { timeoutMs?: number; maxOutputBytes?: number } = {},
+    ) => git(args, { cwd: dir, redact, signal, ...o });
     const remote = (args: readonly string[]) =>
       git(args, { cwd: dir, redact, signal, env: access.env });
 
@@ -113,6 +121,7 @@ export async function prepareWorkspace(options: PrepareOptions): Promise<Workspa
         remoteSha,
         resumed,
         redact,
+        holdsSecret,
         git: local,
         gitRemote: remote,
         dispose,

@@ -14,8 +14,15 @@ import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { AuthError, appKeys, credentialOf, newInstallationToken, verifyAppJwt } from "./auth.js";
 import type { AuthInfo } from "./auth.js";
-import { Faults, defaultFaultBody } from "./faults.js";
-import type { ApiKind, FaultHandle, FaultOptions, RequestMatcher } from "./faults.js";
+import { Faults, Holds, defaultFaultBody } from "./faults.js";
+import type {
+  ApiKind,
+  FaultHandle,
+  FaultOptions,
+  HoldHandle,
+  HoldOptions,
+  RequestMatcher,
+} from "./faults.js";
 import { FIXTURE_AUTHOR, branchSha, git, listRefs, resolveCommit, writeCommit } from "./git.js";
 import type { CommitAuthor } from "./git.js";
 import { serveGitHttp } from "./git-http-backend.js";
@@ -183,6 +190,7 @@ export class FakeGitHub {
   private readonly store: Store;
   private readonly router = new Router();
   private readonly faults = new Faults();
+  private readonly holds = new Holds();
   private readonly recorded: RecordedRequest[] = [];
   private readonly server: Server;
   private readonly options: FakeGitHubOptions;
@@ -223,6 +231,7 @@ export class FakeGitHub {
   }
 
   async stop(): Promise<void> {
+    this.holds.releaseAll();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     if (!this.options.keepTempDir) rmSync(this.root, { recursive: true, force: true });
@@ -559,6 +568,17 @@ export class FakeGitHub {
     this.faults.clear();
   }
 
+  /**
+   * Keep the next `times` (default 1) requests matching `matcher` waiting
+   * until `release()`: before they are served (`when: "request"`), or after
+   * they are served and before the answer is sent (`when: "response"`: the
+   * push landed, the pull request exists, the caller does not know yet). For
+   * stopping an app at a known step, e.g. to kill it there.
+   */
+  holdNext(matcher: RequestMatcher, options: HoldOptions = {}): HoldHandle {
+    return this.holds.add(matcher, options);
+  }
+
   /** POSTs a signed delivery to the app (e.g. http://127.0.0.1:3000/api/github/webhooks). */
   deliver(
     appUrl: string,
@@ -666,6 +686,16 @@ export class FakeGitHub {
     });
 
     try {
+      const hold = this.holds.take({ method, path, api });
+      if (hold?.when === "request") {
+        await hold.gate;
+        // The caller gave up (or was killed) while it waited: nothing to serve.
+        if (req.socket.destroyed) {
+          res.destroy();
+          return;
+        }
+      }
+      const responseGate = hold?.when === "response" ? hold.gate : undefined;
       const fault = this.faults.take({ method, path, api });
       if (fault) {
         record.injected = true;
@@ -675,7 +705,7 @@ export class FakeGitHub {
         return;
       }
       if (api === "git") {
-        await this.handleGit(req, res, url, auth);
+        await this.handleGit(req, res, url, auth, responseGate);
         return;
       }
       const body = await readJsonBody(req);
@@ -693,6 +723,7 @@ export class FakeGitHub {
       if (api === "graphql") reply = await this.handleGraphql(ctx);
       else if (api === "rest") reply = await this.handleRest(ctx, record);
       else reply = { status: 404, body: { message: "Not Found" } };
+      if (responseGate) await responseGate;
       this.send(res, reply);
     } catch (error) {
       if (error instanceof HttpError) {
@@ -768,6 +799,8 @@ export class FakeGitHub {
     res: ServerResponse,
     url: URL,
     auth: AuthInfo,
+    /** Served, then the end of the answer waits for this (a held response). */
+    responseGate?: Promise<void>,
   ): Promise<void> {
     const match = /^\/git\/([^/]+)\/([^/]+?)\.git(\/.*)?$/.exec(url.pathname);
     if (auth.kind !== "installation") {
@@ -800,27 +833,37 @@ export class FakeGitHub {
       pathInfo: `/${repo.owner}/${repo.name}.git${rest}`,
       queryString: url.search.replace(/^\?/, ""),
       remoteUser: "x-access-token",
-      ...(before
+      ...(before || responseGate
         ? {
             onComplete: async () => {
-              const after = await refSnapshot(repo);
-              for (const ref of new Set([...before.keys(), ...after.keys()])) {
-                const old = before.get(ref) ?? ZERO_SHA;
-                const now = after.get(ref) ?? ZERO_SHA;
-                if (old === now) continue;
-                this.store.pushes.push({
-                  repo: repo.fullName,
-                  ref,
-                  before: old,
-                  after: now,
-                  at: isoNow(),
-                  installationId: auth.installationId,
-                });
-              }
+              if (before) await this.recordPushes(repo, before, auth);
+              if (responseGate) await responseGate;
             },
           }
         : {}),
     });
+  }
+
+  private async recordPushes(
+    repo: RepoState,
+    before: Map<string, string>,
+    auth: AuthInfo,
+  ): Promise<void> {
+    if (auth.kind !== "installation") return;
+    const after = await refSnapshot(repo);
+    for (const ref of new Set([...before.keys(), ...after.keys()])) {
+      const old = before.get(ref) ?? ZERO_SHA;
+      const now = after.get(ref) ?? ZERO_SHA;
+      if (old === now) continue;
+      this.store.pushes.push({
+        repo: repo.fullName,
+        ref,
+        before: old,
+        after: now,
+        at: isoNow(),
+        installationId: auth.installationId,
+      });
+    }
   }
 
   private send(res: ServerResponse, reply: Reply): void {

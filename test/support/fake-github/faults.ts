@@ -31,6 +31,8 @@ export interface FaultOptions {
   body?: unknown;
   /** How many matching requests fail (default 1). */
   times?: number;
+  /** Headers computed when the fault answers (e.g. a reset time counted from that moment). */
+  headersAt?: () => Record<string, string>;
 }
 
 export interface FaultHandle {
@@ -100,7 +102,8 @@ export class Faults {
     fault.remaining--;
     fault.hits++;
     if (fault.remaining === 0) this.faults.splice(this.faults.indexOf(fault), 1);
-    return fault.options;
+    const { headersAt, ...options } = fault.options;
+    return headersAt ? { ...options, headers: { ...options.headers, ...headersAt() } } : options;
   }
 
   clear(): void {
@@ -152,6 +155,14 @@ export function primaryRateLimit(seconds: number, status: 403 | 429 = 403): Faul
   };
 }
 
+/** The primary limit, exhausted until `seconds` after the moment each matching request arrives. */
+export function primaryRateLimitOnHit(seconds: number, status: 403 | 429 = 403): FaultOptions {
+  return {
+    status,
+    headersAt: () => primaryRateLimit(seconds, status).headers ?? {},
+  };
+}
+
 /** A secondary rate limit answered with `retry-after: seconds`. */
 export function secondaryRateLimit(seconds: number, status: 403 | 429 = 403): FaultOptions {
   return { status, headers: { "retry-after": String(seconds) } };
@@ -159,4 +170,83 @@ export function secondaryRateLimit(seconds: number, status: 403 | 429 = 403): Fa
 
 function lowerKeys(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+export interface HoldOptions {
+  /**
+   * `request` (default): the request waits before it is served, as if GitHub
+   * were slow to take it. `response`: it is served (a push lands, a pull
+   * request is created) and only the answer waits, as if the caller died
+   * before hearing back.
+   */
+  when?: "request" | "response";
+  /** How many matching requests are held (default 1). */
+  times?: number;
+}
+
+export interface HoldHandle {
+  /** Resolves when the first matching request is being held. */
+  readonly reached: Promise<void>;
+  readonly hits: number;
+  /** Let the held requests go on (and stop holding new ones). */
+  release(): void;
+}
+
+interface Hold {
+  test: (request: MatchableRequest) => boolean;
+  when: "request" | "response";
+  remaining: number;
+  hits: number;
+  gate: Promise<void>;
+  open: () => void;
+  arrived: () => void;
+}
+
+/** Requests a test keeps waiting, to stop a caller at a known step (then kill it). */
+export class Holds {
+  private readonly holds: Hold[] = [];
+
+  add(matcher: RequestMatcher, options: HoldOptions = {}): HoldHandle {
+    let open = () => {};
+    let arrived = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const reached = new Promise<void>((resolve) => (arrived = resolve));
+    const hold: Hold = {
+      test: compileMatcher(matcher),
+      when: options.when ?? "request",
+      remaining: Math.max(1, options.times ?? 1),
+      hits: 0,
+      gate,
+      open,
+      arrived,
+    };
+    this.holds.push(hold);
+    const holds = this.holds;
+    return {
+      reached,
+      get hits() {
+        return hold.hits;
+      },
+      release() {
+        const index = holds.indexOf(hold);
+        if (index >= 0) holds.splice(index, 1);
+        hold.open();
+      },
+    };
+  }
+
+  /** The hold this request waits on (consuming one of its `times`), if any. */
+  take(request: MatchableRequest): { when: "request" | "response"; gate: Promise<void> } | null {
+    const hold = this.holds.find((h) => h.remaining > 0 && h.test(request));
+    if (!hold) return null;
+    hold.remaining--;
+    hold.hits++;
+    hold.arrived();
+    return { when: hold.when, gate: hold.gate };
+  }
+
+  /** Let everything held go (a stopping stand-in must not leave requests hanging). */
+  releaseAll(): void {
+    for (const hold of this.holds.splice(0)) hold.open();
+  }
 }

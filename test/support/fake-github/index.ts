@@ -10,8 +10,14 @@ export type {
   RepoHandle,
   UserJson,
 } from "./fake-github.js";
-export { primaryRateLimit, secondaryRateLimit } from "./faults.js";
-export type { FaultHandle, FaultOptions, RequestMatcher } from "./faults.js";
+export { primaryRateLimit, primaryRateLimitOnHit, secondaryRateLimit } from "./faults.js";
+export type {
+  FaultHandle,
+  FaultOptions,
+  HoldHandle,
+  HoldOptions,
+  RequestMatcher,
+} from "./faults.js";
 export { runGit } from "./git.js";
 export type { GitResult } from "./git.js";
 export { signPayload } from "./webhooks.js";
