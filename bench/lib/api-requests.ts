@@ -1,0 +1,100 @@
+/**
+ * GitHub requests of one implement flow, by endpoint, and the budget the
+ * test (test/bench/api-budget.test.ts) holds them to. BENCHMARKS.md says
+ * where the numbers come from.
+ */
+import type { RecordedRequest } from "../../test/support/fake-github/index.js";
+import type { FlowResult } from "./implement-flow.js";
+
+export type Phase = keyof FlowResult["phases"];
+export const PHASES: Phase[] = ["web", "implement", "checks"];
+
+/**
+ * Requests that count against GitHub's API limits (REST and GraphQL, the
+ * installation-token requests included), per phase of one flow. Measured:
+ * 6 / 39 / 27 = 72; the budget leaves about 10 % (at least 1) of headroom, so
+ * that a new request in a flow is a decision someone made, not an accident.
+ */
+export const API_BUDGET: Record<Phase | "total", number> = {
+  web: 7,
+  implement: 43,
+  checks: 30,
+  total: 79,
+};
+
+/** Git smart-HTTP requests (clone, fetch, push): not API-rate-limited, but counted. Measured 11. */
+export const GIT_BUDGET = 13;
+
+export function isApi(r: RecordedRequest): boolean {
+  return r.api === "rest" || r.api === "graphql";
+}
+
+/** `GET /repos/{owner}/{repo}/issues/{n}/comments` style names, so that counts group. */
+export function endpointOf(r: RecordedRequest): string {
+  if (r.api === "graphql") return `${r.method} /graphql`;
+  if (r.api === "git") {
+    const service = /service=([\w-]+)/.exec(r.query)?.[1];
+    const path = r.path.replace(/^\/git\/[^/]+\/[^/]+?\.git/, "");
+    return `git ${r.method} ${path}${service ? `?service=${service}` : ""}`;
+  }
+  const path = r.path
+    .replace(/^\/repos\/[^/]+\/\.github(?=\/|$)/, "/repos/{owner}/.github")
+    .replace(/^\/repos\/[^/]+\/(?!\.github\/)[^/]+/, "/repos/{owner}/{repo}")
+    .replace(/\/[0-9a-f]{40}(?=\/|$)/g, "/{sha}")
+    .replace(/\/(issues|pulls)\/\d+/g, "/$1/{n}")
+    .replace(/\/(comments|check-runs|installations)\/\d+/g, "/$1/{id}")
+    .replace(/\/collaborators\/[^/]+/, "/collaborators/{user}")
+    .replace(/\/git\/trees\/[^/]+/, "/git/trees/{ref}");
+  return `${r.method} ${path}`;
+}
+
+export interface EndpointCount {
+  endpoint: string;
+  web: number;
+  implement: number;
+  checks: number;
+  total: number;
+}
+
+export function countByEndpoint(flow: FlowResult): EndpointCount[] {
+  const rows = new Map<string, EndpointCount>();
+  for (const phase of PHASES) {
+    for (const r of flow.phases[phase]) {
+      const endpoint = endpointOf(r);
+      const row = rows.get(endpoint) ?? { endpoint, web: 0, implement: 0, checks: 0, total: 0 };
+      row[phase]++;
+      row.total++;
+      rows.set(endpoint, row);
+    }
+  }
+  return [...rows.values()].sort(
+    (a, b) => b.total - a.total || a.endpoint.localeCompare(b.endpoint),
+  );
+}
+
+export interface ApiCounts {
+  api: Record<Phase | "total", number>;
+  writes: Record<Phase | "total", number>;
+  git: number;
+}
+
+export function countApi(flow: FlowResult): ApiCounts {
+  const api = { web: 0, implement: 0, checks: 0, total: 0 };
+  const writes = { web: 0, implement: 0, checks: 0, total: 0 };
+  let git = 0;
+  for (const phase of PHASES) {
+    for (const r of flow.phases[phase]) {
+      if (r.api === "git") git++;
+      if (!isApi(r)) continue;
+      api[phase]++;
+      api.total++;
+      // Probot's throttle spaces these (GraphQL counts as a write there; the blob
+      // query is a read on GitHub's side, so it is not counted as one here).
+      if (r.api === "rest" && r.method !== "GET" && !r.path.endsWith("/access_tokens")) {
+        writes[phase]++;
+        writes.total++;
+      }
+    }
+  }
+  return { api, writes, git };
+}
