@@ -9,6 +9,7 @@ import { workerMetricsHooks } from "../observability/worker-metrics.js";
 import { ChantQueues, redactUrl } from "../queue/chant-queues.js";
 import { RedisMutex } from "../queue/redis-mutex.js";
 import { chantBotApp } from "../web/app.js";
+import { BackgroundWork } from "../web/background-work.js";
 import { createWebServer, DEFAULT_WEBHOOK_PATH, type Route } from "../web/http-server.js";
 import { adminDashboardRoute } from "../web/routes/admin-dashboard.js";
 import { checkRedisForBullMQ, healthRoutes } from "../web/routes/health.js";
@@ -76,7 +77,12 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
   // Every process serves health and metrics (a worker's job metrics live in the worker);
   // only the web role receives webhooks.
   const web = roles.includes("web");
-  if (web) await probot.load(chantBotApp({ queues, appId: appEnv.appId, mutex, metrics }));
+  // Acknowledgements run after the answer to GitHub (see acknowledge in web-deps).
+  const background = new BackgroundWork();
+  if (web)
+    await probot.load(
+      chantBotApp({ queues, appId: appEnv.appId, mutex, metrics, defer: background.add }),
+    );
   const routes: Route[] = [
     ...healthRoutes({ queues, redisUrl: appEnv.queue.redisUrl }),
     metricsRoute(metrics, { token: appEnv.metricsToken }),
@@ -138,6 +144,7 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
     metrics,
     async stop() {
       await new Promise((resolve) => server.close(resolve));
+      await background.drain(10_000);
       await workers?.close();
       await queues.close();
     },

@@ -54,6 +54,8 @@ export class GitHubForge implements Forge {
   private readonly mutex: Mutex;
   private repoInfo: Promise<RepoInfo> | undefined;
   private readonly trees = new Map<string, Promise<RepoFileEntry[]>>();
+  /** Our check runs found or made by this forge (per job): `${sha} ${name}` -> id. */
+  private readonly checkRunIds = new Map<string, number>();
 
   constructor(private readonly options: GitHubForgeOptions) {
     this.octokit = options.octokit;
@@ -307,13 +309,18 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
   }
 
   async ensureCheckRun(headSha: string, name: CheckName, update: CheckRunUpdate): Promise<void> {
-    const { data } = await this.octokit.rest.checks.listForRef({
-      ...this.r,
-      ref: headSha,
-      check_name: name,
-      filter: "latest",
-      ...(this.options.appId === undefined ? {} : { app_id: this.options.appId }),
-    });
+    const key = `${headSha} ${name}`;
+    let known = this.checkRunIds.get(key);
+    if (known === undefined) {
+      const { data } = await this.octokit.rest.checks.listForRef({
+        ...this.r,
+        ref: headSha,
+        check_name: name,
+        filter: "latest",
+        ...(this.options.appId === undefined ? {} : { app_id: this.options.appId }),
+      });
+      known = data.check_runs.find((run) => run.head_sha === headSha)?.id;
+    }
     const annotations = update.annotations ?? [];
     const first = annotations.slice(0, ANNOTATIONS_PER_REQUEST);
     const body = {
@@ -332,11 +339,10 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
           }
         : {}),
     };
-    const existing = data.check_runs.find((run) => run.head_sha === headSha);
     let id: number;
-    if (existing) {
-      await this.octokit.rest.checks.update({ ...this.r, check_run_id: existing.id, ...body });
-      id = existing.id;
+    if (known !== undefined) {
+      await this.octokit.rest.checks.update({ ...this.r, check_run_id: known, ...body });
+      id = known;
     } else {
       const created = await this.octokit.rest.checks.create({
         ...this.r,
@@ -346,6 +352,7 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
       });
       id = created.data.id;
     }
+    this.checkRunIds.set(key, id);
     // GitHub takes 50 annotations per request and appends them across updates.
     for (let i = ANNOTATIONS_PER_REQUEST; i < annotations.length; i += ANNOTATIONS_PER_REQUEST) {
       await this.octokit.rest.checks.update({

@@ -102,7 +102,6 @@ export async function runImplementation(
   const now = deps.now ?? (() => new Date());
   let workspace: Workspace | undefined;
   try {
-    await run.start();
     const research = await run.step(
       "find_research",
       () => findResearchForRequest(deps.forge, request),
@@ -381,6 +380,9 @@ async function blobBase(forge: Forge, branch: string): Promise<string | undefine
 
 const PROGRESS_EVERY_MS = 60_000;
 
+/** Steps that take well under a second: no status-comment edit of their own when they start. */
+const QUICK_STEPS = new Set<StepName>(["draft_spec", "verify_result", "commit"]);
+
 /**
  * Runs steps in order and keeps the ONE status comment current: which step
  * runs, how long each took, the agent's latest progress (at most once a
@@ -398,10 +400,6 @@ class StepRunner {
     private readonly deps: ImplementDeps,
   ) {}
 
-  async start(): Promise<void> {
-    await this.report("running", "working on it");
-  }
-
   async step<T>(
     name: StepName,
     work: () => Promise<T>,
@@ -413,7 +411,9 @@ class StepRunner {
     const log = this.deps.log?.child({ step: name });
     this.mark(name, "running");
     log?.info("step started");
-    await this.report("running", `${stepVerb(name)}…`);
+    // Quick steps show up done in the next write: fewer comment edits, which
+    // GitHub (and Probot's throttle) want at most about one a second.
+    if (!QUICK_STEPS.has(name)) await this.report("running", `${stepVerb(name)}…`);
     try {
       const result = await work();
       const ms = Date.now() - startedAt;

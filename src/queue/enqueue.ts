@@ -1,4 +1,5 @@
 import type { Job, JobState, Queue } from "bullmq";
+import type { Redis } from "ioredis";
 import type { ChantQueues } from "./chant-queues.js";
 import { CHECKS_JOB_OPTIONS, IMPLEMENT_JOB_OPTIONS } from "./chant-queues.js";
 import { withinTimeout } from "./connection.js";
@@ -106,7 +107,7 @@ export async function enqueueImplement(
       LAST_JOB_TTL_SECONDS,
     ),
   );
-  return describeAdded(queues.implement, added, jobId);
+  return describeAdded(queues.redis, queues.implement, added, jobId);
 }
 
 function checksJobId(job: ChecksJob): string {
@@ -134,29 +135,38 @@ export async function enqueueChecks(queues: ChantQueues, data: ChecksJob): Promi
       deduplication: { id: `checks-${job.repo.id}-${job.headSha}` },
     }),
   );
-  return describeAdded(queues.checks, added, jobId);
+  return describeAdded(queues.redis, queues.checks, added, jobId);
 }
 
 async function describeAdded<T>(
+  redis: Redis,
   queue: Queue<T>,
   added: Job<T>,
   jobId: string,
 ): Promise<EnqueueResult> {
   const id = added.id ?? jobId;
-  const position = await queuePosition(queue, id);
+  const position = await queuePosition(redis, queue, id);
   if (id === jobId) return { outcome: "queued", jobId, position };
   const state = await withinTimeout("read the job state", queue.getJobState(id));
   return { outcome: "already", jobId: id, state, position };
 }
 
-/** 1-based place among waiting jobs; 0 when it is not waiting (running, or done). */
-export async function queuePosition<T>(queue: Queue<T>, jobId: string): Promise<number> {
-  const waiting = await withinTimeout(
+/**
+ * 1-based place among waiting jobs; 0 when it is not waiting (running, or
+ * done). Asked of Redis directly (LPOS on the wait list, workers take from its
+ * tail): no job is loaded, however long the queue.
+ */
+export async function queuePosition<T>(
+  redis: Redis,
+  queue: Queue<T>,
+  jobId: string,
+): Promise<number> {
+  const key = queue.keys.wait!;
+  const [index, length] = await withinTimeout(
     "read the queue",
-    queue.getJobs(["waiting", "prioritized"], 0, 999, true),
+    Promise.all([redis.lpos(key, jobId), redis.llen(key)]),
   );
-  const index = waiting.findIndex((j) => j?.id === jobId);
-  return index < 0 ? 0 : index + 1;
+  return index === null ? 0 : length - index;
 }
 
 /** The queued or running implementation for an issue or pull request, if any. */

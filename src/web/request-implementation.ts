@@ -5,7 +5,7 @@ import { freshStatus, pendingSteps, withNotice } from "../pipeline/status/status
 import { enqueueImplement } from "../queue/enqueue.js";
 import type { ImplementJob } from "../queue/job-data.js";
 import { describeConfigError, loadRepoConfig } from "./load-repo-config.js";
-import { bestEffort, forgeFor, type WebDeps } from "./web-deps.js";
+import { acknowledge, bestEffort, forgeFor, type WebDeps } from "./web-deps.js";
 
 export type ImplementationRequest = Omit<ImplementJob, "installationId" | "repo" | "deliveryId">;
 
@@ -29,12 +29,14 @@ export async function requestImplementation(
     if (!configChecked) await loadRepoConfig(context.octokit, owner, repo);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    await forge.ensureStatusComment(request.target, () =>
-      freshStatus("refused", "the configuration is invalid", {
-        details: describeConfigError(error),
-      }),
-    );
-    await bestEffort(context, "react", forge.react(reactionTarget, "confused"));
+    await acknowledge(context, deps, "report the invalid config", async () => {
+      await forge.ensureStatusComment(request.target, () =>
+        freshStatus("refused", "the configuration is invalid", {
+          details: describeConfigError(error),
+        }),
+      );
+      await forge.react(reactionTarget, "confused");
+    });
     return;
   }
 
@@ -50,33 +52,30 @@ export async function requestImplementation(
   );
 
   const what = request.issueNumber ? `#${request.issueNumber}` : `#${request.target}`;
-  await bestEffort(context, "react", forge.react(reactionTarget, "eyes"));
-  if (result.outcome === "queued") {
-    const place = result.position > 0 ? `position ${result.position} in the queue` : "starting";
-    await bestEffort(
-      context,
-      "update the status comment",
-      forge.ensureStatusComment(request.target, () =>
-        freshStatus("queued", `queued to implement ${what} (${place})`, {
-          details: [
-            `Requested by @${request.requestedBy} (${request.trigger === "label" ? "label" : `\`/chant ${request.trigger === "retry" ? "retry" : "implement"}\``}). The worker looks for the research spec next.`,
-          ],
-          steps: pendingSteps(),
-          jobId: result.jobId,
-        }),
-      ),
-    );
-  } else {
-    const place = result.position > 0 ? `, position ${result.position}` : "";
-    await bestEffort(
-      context,
-      "update the status comment",
-      forge.ensureStatusComment(request.target, (previous) =>
+  await acknowledge(context, deps, "acknowledge the request", async () => {
+    await bestEffort(context, "react", forge.react(reactionTarget, "eyes"));
+    if (result.outcome === "queued") {
+      const place = result.position > 0 ? `position ${result.position} in the queue` : "starting";
+      await forge.ensureStatusComment(request.target, (previous) =>
+        // A worker that already took the job has written newer news: keep it.
+        previous?.jobId === result.jobId && previous.phase !== "queued"
+          ? previous
+          : freshStatus("queued", `queued to implement ${what} (${place})`, {
+              details: [
+                `Requested by @${request.requestedBy} (${request.trigger === "label" ? "label" : `\`/chant ${request.trigger === "retry" ? "retry" : "implement"}\``}). The worker looks for the research spec next.`,
+              ],
+              steps: pendingSteps(),
+              jobId: result.jobId,
+            }),
+      );
+    } else {
+      const place = result.position > 0 ? `, position ${result.position}` : "";
+      await forge.ensureStatusComment(request.target, (previous) =>
         withNotice(
           previous,
           `@${request.requestedBy}: a job for ${what} is already ${result.state}${place} (\`${result.jobId}\`), so this request was not queued again. \`/chant cancel\` stops it; \`/chant status\` shows where it is.`,
         ),
-      ),
-    );
-  }
+      );
+    }
+  });
 }

@@ -15,6 +15,8 @@ export interface WebDeps {
   appId: number | undefined;
   /** Serializes status-comment edits across processes. */
   mutex: Mutex;
+  /** Runs acknowledgements after the answer to GitHub (the web process); absent: they are awaited. */
+  defer?: ((work: Promise<void>) => void) | undefined;
   /** Counts deliveries by outcome (the web server reads what handlers noted). */
   metrics?: { delivery(event: string, outcome: DeliveryOutcome): void } | undefined;
 }
@@ -92,6 +94,24 @@ function releaseLater(deps: WebDeps, deliveryId: string): void {
       });
     }, 1000).unref();
   retry();
+}
+
+/**
+ * Acknowledge a delivery (a reaction, the status comment): best effort, and,
+ * where the web process gives `defer`, without holding up the answer to
+ * GitHub. Probot spaces writes a second apart per installation, so a few
+ * triggers at once would otherwise push answers past GitHub's 10 s.
+ */
+export function acknowledge(
+  context: Context,
+  deps: WebDeps,
+  what: string,
+  work: () => Promise<unknown>,
+): Promise<void> {
+  const run = () => bestEffort(context, what, work());
+  if (!deps.defer) return run();
+  deps.defer(run());
+  return Promise.resolve();
 }
 
 /** An acknowledgement must not fail a delivery whose job is already queued: log and go on. */

@@ -41,7 +41,10 @@ export async function processChecksJob(
     sha: data.headSha,
   });
   const { forge, octokit } = await deps.forges.forRepo(data.installationId, data.repo, signal);
-  for (const name of names) await forge.ensureCheckRun(data.headSha, name, { status: "queued" });
+  // The implement job made them queued already; a re-run or a push makes them queued here.
+  if (data.reason !== "implemented") {
+    for (const name of names) await forge.ensureCheckRun(data.headSha, name, { status: "queued" });
+  }
 
   let baseSha: string | undefined;
   let branch: string | undefined;

@@ -13,7 +13,7 @@ import { describeConfigError, loadRepoConfig } from "../load-repo-config.js";
 import { COMMAND_HELP, parseCommand, type ChantCommand } from "../parse-command.js";
 import { requestImplementation } from "../request-implementation.js";
 import {
-  bestEffort,
+  acknowledge,
   forgeFor,
   onceForDelivery,
   repoOf,
@@ -38,8 +38,10 @@ export async function onIssueComment(
     const login = payload.sender.login;
     const comment = { comment: payload.comment.id };
     const notice = async (text: string, reaction: "eyes" | "confused" = "eyes") => {
-      await forge.ensureStatusComment(target, (previous) => withNotice(previous, text));
-      await bestEffort(context, "react", forge.react(comment, reaction));
+      await acknowledge(context, deps, "answer the command", async () => {
+        await forge.ensureStatusComment(target, (previous) => withNotice(previous, text));
+        await forge.react(comment, reaction);
+      });
     };
 
     if (command.name === "help") {
@@ -115,7 +117,7 @@ export async function onIssueComment(
           return;
         }
         const state = await job.getState();
-        const position = await queuePosition(deps.queues.implement, job.id!);
+        const position = await queuePosition(deps.queues.redis, deps.queues.implement, job.id!);
         await notice(
           `@${login}: job \`${job.id}\` is ${state}${position ? ` (position ${position} in the queue)` : ""}.`,
         );
@@ -134,10 +136,12 @@ export async function onIssueComment(
           await loadRepoConfig(context.octokit, ...repoOf(context));
         } catch (error) {
           if (!(error instanceof ConfigError)) throw error;
-          await forge.ensureStatusComment(target, () =>
-            freshStatus("refused", "the configuration is invalid", {
-              details: describeConfigError(error),
-            }),
+          await acknowledge(context, deps, "report the invalid config", () =>
+            forge.ensureStatusComment(target, () =>
+              freshStatus("refused", "the configuration is invalid", {
+                details: describeConfigError(error),
+              }),
+            ),
           );
           return;
         }

@@ -5,7 +5,7 @@ import { isBot, mayTrigger, refusalNotice, roleOf } from "../authorize.js";
 import { describeConfigError, loadRepoConfig } from "../load-repo-config.js";
 import { requestImplementation } from "../request-implementation.js";
 import {
-  bestEffort,
+  acknowledge,
   forgeFor,
   onceForDelivery,
   repoOf,
@@ -38,14 +38,16 @@ export async function onIssueLabeled(
     const { owner, repo } = context.repo();
     const role = await roleOf(context.octokit, owner, repo, payload.sender.login);
     if (!mayTrigger(role) || configError) {
-      await forge.ensureStatusComment(issue, (previous) =>
-        configError
-          ? freshStatus("refused", "the configuration is invalid", {
-              details: describeConfigError(configError),
-            })
-          : withNotice(previous, refusalNotice(payload.sender.login, role)),
-      );
-      await bestEffort(context, "react", forge.react({ issue }, "confused"));
+      await acknowledge(context, deps, "answer the label", async () => {
+        await forge.ensureStatusComment(issue, (previous) =>
+          configError
+            ? freshStatus("refused", "the configuration is invalid", {
+                details: describeConfigError(configError),
+              })
+            : withNotice(previous, refusalNotice(payload.sender.login, role)),
+        );
+        await forge.react({ issue }, "confused");
+      });
       noteDelivery(context.id, "refused");
       return;
     }
