@@ -21,7 +21,7 @@ export function parseClippyShort(output: string): RawAnnotation[] {
         line: lineText,
         column: colText,
         level: levelFromSeverity(severity),
-        message: message,
+        message,
         title: code,
         outputLine: index,
       }),

@@ -20,7 +20,7 @@ export function parseEslintUnix(output: string): RawAnnotation[] {
         line: lineText,
         column: colText,
         level: levelFromSeverity(severity),
-        message: message,
+        message,
         title: rule,
         outputLine: index,
       }),

@@ -37,7 +37,7 @@ export function parseRustcHuman(output: string): RawAnnotation[] {
         line: lineText,
         column: colText,
         level: levelFromSeverity(severity),
-        message: message,
+        message,
         title: title,
         outputLine: index,
       }),
