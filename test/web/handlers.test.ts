@@ -408,14 +408,23 @@ describe("check re-runs and pushes", () => {
 describe("acknowledgements after the answer", () => {
   it("with `defer`, the delivery is answered once the job is queued; 👀 and the comment follow", async () => {
     const deferred: Promise<void>[] = [];
-    const fast = await testProbot({ queues, appId: 12345, mutex: noMutex, defer: (work) => deferred.push(work) });
+    const fast = await testProbot({
+      queues,
+      appId: 12345,
+      mutex: noMutex,
+      defer: (work) => deferred.push(work),
+    });
     const api = githubApi();
     mockConfig(api, undefined);
     mockPermission(api, "alice", "admin");
     api.post(`${repoPath}/issues/42/reactions`, { content: "eyes" }).delay(300).reply(201, {});
     const written = captureComments(api);
     const started = Date.now();
-    await fast.receive({ id: newDeliveryId(), name: "issues", payload: issueLabeled() } as Parameters<Probot["receive"]>[0]);
+    await fast.receive({
+      id: newDeliveryId(),
+      name: "issues",
+      payload: issueLabeled(),
+    } as Parameters<Probot["receive"]>[0]);
     expect(Date.now() - started).toBeLessThan(300);
     expect(await jobs()).toHaveLength(1);
     expect(written).toHaveLength(0);
