@@ -36,7 +36,7 @@ describe("the worker's failure modes end in a clear final message", () => {
     const { jobId } = await enqueue();
     await stack.startWorkers("fix", join(AGENTS, "snoop-then-fix.mjs"));
     const job = await finished(stack.queues.implement, jobId);
-    expect(job.returnvalue).toMatchObject({ kind: "succeeded" });
+    expect(job.returnvalue, job.failedReason).toMatchObject({ kind: "succeeded" });
     const { branch } = job.returnvalue as unknown as { branch: string };
     // What the agent saw was committed and pushed with the fix: read it back from GitHub's side.
     const seen = (
@@ -87,7 +87,7 @@ describe("the worker's failure modes end in a clear final message", () => {
     const { jobId } = await enqueue();
     await stack.startWorkers();
     const job = await finished(stack.queues.implement, jobId);
-    expect(job.returnvalue).toMatchObject({ kind: "succeeded" });
+    expect(job.returnvalue, job.failedReason).toMatchObject({ kind: "succeeded" });
     expect(limit.hits).toBe(2);
     expect(await stack.fake.pulls("acme/kv-store")).toHaveLength(1);
     const creates = stack.fake.requests.filter(

@@ -45,7 +45,7 @@ describe("the worker, end to end (real Redis, GitHub stand-in, real git, scripte
     const { jobId } = await enqueueImplement(stack.queues, implementJob());
     await stack.startWorkers();
     const job = await finished(stack.queues.implement, jobId);
-    expect(job.returnvalue).toMatchObject({ kind: "succeeded" });
+    expect(job.returnvalue, job.failedReason).toMatchObject({ kind: "succeeded" });
     const { specId, branch, headSha, pullRequest } = job.returnvalue as unknown as {
       specId: string;
       branch: string;

@@ -55,7 +55,7 @@ describe("triggered on a pull request", () => {
     const { jobId } = await enqueueOnPr(pr.number);
     await stack.startWorkers();
     const job = await finished(stack.queues.implement, jobId);
-    expect(job.returnvalue).toMatchObject({ kind: "succeeded" });
+    expect(job.returnvalue, job.failedReason).toMatchObject({ kind: "succeeded" });
     const fix = (await stack.fake.pulls("acme/kv-store")).find((p) => p.number !== pr.number)!;
     expect(fix.body).toMatch(/^Fixes #42\n/);
     const state = readStatusState(stack.fake.comments("acme/kv-store", pr.number)[0]!.body)!;

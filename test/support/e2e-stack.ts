@@ -117,7 +117,9 @@ export async function finished<T>(
   for (;;) {
     const job = await queue.getJob(id);
     const state = job ? await job.getState() : "missing";
-    if (job && (state === "completed" || state === "failed")) return job;
+    // Read the job again once it is finished: the first read may predate its return value.
+    if (job && (state === "completed" || state === "failed"))
+      return (await queue.getJob(id)) ?? job;
     if (Date.now() > deadline) throw new Error(`job ${id} is still ${state} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
