@@ -21,6 +21,8 @@ export interface PromptInput {
 }
 
 const MAX_DOCUMENT_CHARS = 100_000;
+/** An issue's text is context, not the plan: the research is. */
+const MAX_ISSUE_CHARS = 20_000;
 
 /**
  * chant's plain `{{...}}` substitution, done in ONE pass over the template so
@@ -63,7 +65,12 @@ export function renderPrompt(input: PromptInput): string {
     parts.push(
       `## The issue (#${input.issue.number})`,
       fenceUntrusted("Issue title", input.issue.title),
-      fenceUntrusted("Issue body", input.issue.body),
+      fenceUntrusted(
+        "Issue body",
+        input.issue.body.length > MAX_ISSUE_CHARS
+          ? `${input.issue.body.slice(0, MAX_ISSUE_CHARS)}\n…(cut at ${MAX_ISSUE_CHARS} characters)`
+          : input.issue.body,
+      ),
     );
   }
   return `${parts.join("\n\n")}\n`;

@@ -127,7 +127,43 @@ export function readStatusState(body: string | undefined | null): StatusState | 
   }
 }
 
-export function renderStatusComment(state: StatusState): string {
+/** GitHub refuses comment bodies over 65,536 characters; the state rides along in base64. */
+const MAX_DETAILS_CHARS = 12_000;
+
+/**
+ * The state cut to what the schema reads back and what fits a comment: long
+ * texts (a quoted RCA, implementation notes) are shortened with a mark, the
+ * details as a whole kept under a budget (the state is written twice: as
+ * text and, base64-encoded, in the marker).
+ */
+export function boundedState(state: StatusState): StatusState {
+  const cut = (text: string, max: number) =>
+    text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  const details: string[] = [];
+  let used = 0;
+  for (const line of state.details.slice(0, 100)) {
+    const kept = cut(line, 2000);
+    if (used + kept.length > MAX_DETAILS_CHARS) {
+      details.push("…(more in the worker's logs)");
+      break;
+    }
+    details.push(kept);
+    used += kept.length;
+  }
+  return {
+    ...state,
+    headline: cut(state.headline, 300),
+    details,
+    steps: state.steps.map((step) => (step.note ? { ...step, note: cut(step.note, 300) } : step)),
+    links: state.links
+      .slice(0, 20)
+      .map((l) => ({ label: cut(l.label, 200), url: cut(l.url, 2000) })),
+    ...(state.notice ? { notice: cut(state.notice, 4000) } : {}),
+  };
+}
+
+export function renderStatusComment(full: StatusState): string {
+  const state = boundedState(full);
   const lines = [STATUS_MARKER, `### ${PHASE_ICONS[state.phase]} chant-bot: ${state.headline}`];
   if (state.details.length > 0) lines.push("", ...state.details);
   if (state.steps.length > 0) {
