@@ -54,6 +54,8 @@ export class GitHubForge implements Forge {
   private readonly mutex: Mutex;
   private repoInfo: Promise<RepoInfo> | undefined;
   private readonly trees = new Map<string, Promise<RepoFileEntry[]>>();
+  /** The status comment of each issue or pull request, once found or made by this forge. */
+  private readonly statusCommentIds = new Map<number, number>();
   /** Our check runs found or made by this forge (per job): `${sha} ${name}` -> id. */
   private readonly checkRunIds = new Map<string, number>();
 
@@ -198,15 +200,9 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
 
   ensureStatusComment(target: number, update: StatusUpdate): Promise<{ url: string | undefined }> {
     return this.mutex.run(`status:${this.owner}/${this.name}#${target}`, async () => {
-      const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
-        ...this.r,
-        issue_number: target,
-        per_page: 100,
-      });
-      const existing = comments.find(
-        (c) =>
-          isStatusComment(c.body) && (c.user?.type === "Bot" || c.performed_via_github_app != null),
-      );
+      // Read it again under the lock every time (the web process may have added a notice),
+      // by id once known: one request however many comments the issue has.
+      const existing = await this.findStatusComment(target);
       const body = renderStatusComment(update(readStatusState(existing?.body)));
       if (existing) {
         if (existing.body === body) return { url: existing.html_url };
@@ -222,8 +218,39 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
         issue_number: target,
         body,
       });
+      this.statusCommentIds.set(target, data.id);
       return { url: data.html_url };
     });
+  }
+
+  private async findStatusComment(
+    target: number,
+  ): Promise<{ id: number; body?: string | undefined; html_url: string } | undefined> {
+    const known = this.statusCommentIds.get(target);
+    if (known !== undefined) {
+      try {
+        const { data } = await this.octokit.rest.issues.getComment({
+          ...this.r,
+          comment_id: known,
+        });
+        return data;
+      } catch (error) {
+        // Deleted meanwhile: look for it (or make it) again.
+        if ((error as { status?: number }).status !== 404) throw error;
+        this.statusCommentIds.delete(target);
+      }
+    }
+    const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
+      ...this.r,
+      issue_number: target,
+      per_page: 100,
+    });
+    const found = comments.find(
+      (c) =>
+        isStatusComment(c.body) && (c.user?.type === "Bot" || c.performed_via_github_app != null),
+    );
+    if (found) this.statusCommentIds.set(target, found.id);
+    return found;
   }
 
   async react(target: ReactionTarget, reaction: Reaction): Promise<void> {
