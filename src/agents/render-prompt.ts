@@ -65,15 +65,17 @@ export function renderPrompt(input: PromptInput): string {
     parts.push(
       `## The issue (#${input.issue.number})`,
       fenceUntrusted("Issue title", input.issue.title),
-      fenceUntrusted(
-        "Issue body",
-        input.issue.body.length > MAX_ISSUE_CHARS
-          ? `${input.issue.body.slice(0, MAX_ISSUE_CHARS)}\n…(cut at ${MAX_ISSUE_CHARS} characters)`
-          : input.issue.body,
-      ),
+      fenceUntrusted("Issue body", issueTextForPrompt(input.issue.body)),
     );
   }
   return `${parts.join("\n\n")}\n`;
+}
+
+/** The issue's text as the prompt takes it: cut at MAX_ISSUE_CHARS, saying so. */
+export function issueTextForPrompt(body: string): string {
+  return body.length > MAX_ISSUE_CHARS
+    ? `${body.slice(0, MAX_ISSUE_CHARS)}\n…(cut at ${MAX_ISSUE_CHARS} characters)`
+    : body;
 }
 
 /** Prompt files carry their own frontmatter (name, purpose), which is not part of the prompt. */

@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundledPrompt, renderPrompt } from "../../src/agents/render-prompt.js";
+import { bundledPrompt, issueTextForPrompt, renderPrompt } from "../../src/agents/render-prompt.js";
 import { runChecks } from "../../src/checks/run-checks.js";
 import { noMutex } from "../../src/forge/github-forge.js";
 import { childEnv, shellQuote } from "../../src/process/command-line.js";
@@ -191,7 +191,7 @@ describe("issue titles and bodies in the agent's prompt", () => {
       expect(title.inside).toBe(visibleText(h.value).trim() || "(empty)");
       expect(title.after.startsWith("\nIssue body ")).toBe(true);
       const issueBody = fencedAfter(prompt, "Issue body");
-      expect(issueBody.inside).toBe(visibleText(body).trim());
+      expect(issueBody.inside).toBe(visibleText(issueTextForPrompt(body)).trim());
       // Nothing after the body's fence: the text could not continue the prompt.
       expect(issueBody.after).toBe("");
     }
