@@ -23,46 +23,11 @@ export const GIT_ENV = childEnv({
   GIT_COMMITTER_EMAIL: "fixture@example.com",
 });
 
-const ORIGINAL_STORE = readFileSync(join(KV_STORE, "src/store.js"), "utf8");
-
-/** kv-store's src/store.js with writes serialized: the fix of issue #42. */
-export const FIXED_STORE = `// A tiny key-value store over an asynchronous backend (a file, a database...).
-export class Store {
-  constructor(backend) {
-    this.backend = backend;
-    // Writes run one after another, each on the data the previous one wrote.
-    this.writes = Promise.resolve();
-  }
-
-  async get(key) {
-    const data = await this.backend.readAll();
-    return data[key];
-  }
-
-  set(key, value) {
-    return this.update((data) => {
-      data[key] = value;
-    });
-  }
-
-  delete(key) {
-    return this.update((data) => {
-      delete data[key];
-    });
-  }
-
-  update(change) {
-    const write = this.writes.then(async () => {
-      const data = await this.backend.readAll();
-      change(data);
-      await this.backend.writeAll(data);
-    });
-    this.writes = write.catch(() => {});
-    return write;
-  }
-}
-
-${ORIGINAL_STORE.slice(ORIGINAL_STORE.indexOf("// An in-memory backend"))}`;
+/** kv-store's src/store.js with writes serialized: the fix of issue #42 (the scripted agent's too). */
+export const FIXED_STORE = readFileSync(
+  join(import.meta.dirname, "..", "fixtures", "kv-store-fix", "src", "store.js"),
+  "utf8",
+);
 
 export async function git(cwd: string, ...args: string[]): Promise<string> {
   const result = await runProcess(["git", ...args], { cwd, env: GIT_ENV, timeoutMs: 20_000 });

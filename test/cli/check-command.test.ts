@@ -96,14 +96,9 @@ describe("chant-bot check", () => {
   });
 
   it("prints JSON and exits 1 when a check fails", async () => {
+    const linted = FIXED_STORE.replace("  async get(key) {\n", "  async get(key) {\n    var x;\n");
     const repo = await checkRepo({
-      after: {
-        ".github/chant.yml": NODE_CONFIG,
-        "src/store.js": FIXED_STORE.replace(
-          "  async get(key) {\n",
-          "  async get(key) {\n    var x;\n",
-        ),
-      },
+      after: { ".github/chant.yml": NODE_CONFIG, "src/store.js": linted },
       branch: "fix-lint",
     });
     const result = await run(["--repo", repo.dir, "--json", "--tests", REPRODUCTION_TEST]);
@@ -125,7 +120,7 @@ describe("chant-bot check", () => {
     expect(json.results[2].annotations).toEqual([
       expect.objectContaining({
         path: "src/store.js",
-        start_line: 10,
+        start_line: linted.split("\n").indexOf("    var x;") + 1,
         annotation_level: "failure",
       }),
     ]);
