@@ -140,22 +140,6 @@ export function agentRun(sandbox: Sandbox, extra: Partial<AgentRun> = {}): Agent
   };
 }
 
-/** Alive and not a zombie (a killed orphan may wait a while for init to reap it). */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
-
 export async function waitUntil(condition: () => boolean, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
@@ -172,3 +156,5 @@ export const CANARY_PRIVATE_KEY =
 export const CANARY_WEBHOOK_SECRET = "webhook-secret-canary";
 export const ANTHROPIC_KEY = "sk-ant-api03-test-key-0123456789abcdef";
 export const OPENAI_KEY = "sk-proj-test-key-0123456789abcdef";
+
+export { isAlive } from "../support/processes.js";

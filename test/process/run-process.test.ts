@@ -1,3 +1,4 @@
+import { isAlive } from "../support/processes.js";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,22 +29,6 @@ function options(extra: Partial<RunOptions> = {}): RunOptions {
 
 function node(script: string): string[] {
   return [NODE, "-e", script];
-}
-
-/** Alive and not a zombie (a killed orphan may wait a while for init to reap it). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
 }
 
 async function waitUntil(condition: () => boolean, ms: number): Promise<boolean> {

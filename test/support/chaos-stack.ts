@@ -242,18 +242,4 @@ export class ChaosStack {
   }
 }
 
-/** Whether a process is still running (not a zombie). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-    return state !== "Z" && state !== "X";
-  } catch {
-    return true;
-  }
-}
+export { isAlive as alive } from "./processes.js";
