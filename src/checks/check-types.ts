@@ -4,13 +4,20 @@ import type { Annotation } from "./annotations/annotation.js";
 
 export type { CheckConclusion, CheckName } from "../forge/forge.js";
 
+/** What the checks engine reads of `checks:` (the fork policy is the caller's business). */
+export type ChecksCommands = Pick<
+  RepoConfig["checks"],
+  "setup" | "reproduction" | "tests" | "lint" | "format" | "timeout_minutes"
+> &
+  Partial<Pick<RepoConfig["checks"], "setup_network">>;
+
 export interface ChecksInput {
   /** A git checkout at the head commit to check. */
   workspace: string;
   /** The commit the reproduction runs on first ("before"); undefined = no base known. */
   baseSha?: string | undefined;
   reproductionTests: readonly string[];
-  config: RepoConfig["checks"];
+  config: ChecksCommands;
   /** Allow-listed environment for the commands (no GitHub token); build it with childEnv. */
   env: Record<string, string>;
   redact: (text: string) => string;

@@ -46,9 +46,19 @@ export const repoConfigSchema = z
         format: command.optional(),
         /** Wall-clock limit for each command. */
         timeout_minutes: minutes(180).default(15),
+        /**
+         * Give `setup` network access (public hosts only, through the sandbox's
+         * egress proxy) to install dependencies. The checks themselves never get any.
+         */
+        setup_network: z.boolean().default(false),
+        /**
+         * Pull requests from forks: `refuse` (the default) runs none of their
+         * code; `run` runs the checks in the sandbox with no network at all.
+         */
+        fork_pull_requests: z.enum(["refuse", "run"]).default("refuse"),
       })
       .strict()
-      .default({ timeout_minutes: 15 }),
+      .default({ timeout_minutes: 15, setup_network: false, fork_pull_requests: "refuse" }),
     agent: z
       .object({
         /** Model name handed to the agent CLI (claude: `--model`, codex: `--model`). */

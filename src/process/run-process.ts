@@ -27,6 +27,13 @@ export interface RunOptions {
   onStderr?: (chunk: string) => void;
   /** SIGTERM to the group first, SIGKILL after this grace period. Default 5000 ms. */
   killGraceMs?: number;
+  /**
+   * How output bytes become text. `latin1` keeps one character per byte, so
+   * binary output (git cat-file --batch) can be parsed by byte counts. Default utf8.
+   */
+  encoding?: "utf8" | "latin1";
+  /** Start the child as this user (only a root process may ask for another user). */
+  user?: { uid: number; gid: number } | undefined;
 }
 
 export interface RunResult {
@@ -63,9 +70,10 @@ export function runProcess(argv: readonly string[], options: RunOptions): Promis
   const started = performance.now();
   const maxBytes = Math.max(0, options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
   const graceMs = Math.max(0, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-  const stdoutCapture = new BoundedCapture(maxBytes);
-  const stderrCapture = new BoundedCapture(maxBytes);
-  const outputCapture = new BoundedCapture(maxBytes);
+  const encoding = options.encoding ?? "utf8";
+  const stdoutCapture = new BoundedCapture(maxBytes, encoding);
+  const stderrCapture = new BoundedCapture(maxBytes, encoding);
+  const outputCapture = new BoundedCapture(maxBytes, encoding);
 
   const result = (fields: Partial<RunResult>): RunResult => ({
     exitCode: null,
@@ -98,6 +106,7 @@ export function runProcess(argv: readonly string[], options: RunOptions): Promis
       shell: false,
       stdio: ["pipe", "pipe", "pipe"],
       windowsHide: true,
+      ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
     });
   } catch (error) {
     // Synchronous failures: e.g. a NUL byte in an argument or in the environment.
@@ -191,8 +200,8 @@ export function runProcess(argv: readonly string[], options: RunOptions): Promis
 
     // Decode per stream so that a multi-byte character split across chunks
     // reaches the callbacks whole.
-    const stdoutDecoder = new StringDecoder("utf8");
-    const stderrDecoder = new StringDecoder("utf8");
+    const stdoutDecoder = new StringDecoder(encoding);
+    const stderrDecoder = new StringDecoder(encoding);
     const flushDecoders = (): void => {
       const out = stdoutDecoder.end();
       if (out !== "") safeCall(options.onStdout, out);
@@ -361,7 +370,10 @@ class BoundedCapture {
   private tailBytes = 0;
   private total = 0;
 
-  constructor(max: number) {
+  constructor(
+    max: number,
+    private readonly encoding: "utf8" | "latin1" = "utf8",
+  ) {
     this.headLimit = Math.floor(max / 2);
     this.tailLimit = max - this.headLimit;
   }
@@ -391,8 +403,8 @@ class BoundedCapture {
   text(): string {
     const { head, tail, keptBytes } = this.keptBounds();
     const dropped = this.total - keptBytes;
-    if (dropped === 0) return Buffer.concat([head, tail]).toString("utf8");
-    return `${head.toString("utf8")}\n[… ${dropped} bytes dropped …]\n${tail.toString("utf8")}`;
+    if (dropped === 0) return Buffer.concat([head, tail]).toString(this.encoding);
+    return `${head.toString(this.encoding)}\n[… ${dropped} bytes dropped …]\n${tail.toString(this.encoding)}`;
   }
 
   private keptBounds(): { head: Buffer; tail: Buffer; keptBytes: number } {

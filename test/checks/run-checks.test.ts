@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { MAX_CHECK_TEXT } from "../../src/checks/check-text.js";
 import { runChecks, type CheckResult, type ChecksInput } from "../../src/checks/run-checks.js";
 import { loadLocalConfig } from "../../src/config/load-local-config.js";
-import type { RepoConfig } from "../../src/config/repo-config.js";
+import type { ChecksCommands } from "../../src/checks/check-types.js";
 import type { CheckName } from "../../src/forge/forge.js";
 import { createRedactor, redactKnownTokens } from "../../src/util/redact.js";
 import {
@@ -20,7 +20,7 @@ import {
 
 afterAll(removeCheckRepos);
 
-type Checks = RepoConfig["checks"];
+type Checks = ChecksCommands;
 
 /** kv-store's commands, without npm (its start-up would only slow the tests down). */
 const KV_CHECKS: Checks = {
