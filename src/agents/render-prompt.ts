@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import matter from "gray-matter";
 import { firstHeading } from "../spec/markdown.js";
 import type { SpecDocument } from "../spec/serialize-spec.js";
+import { splitFrontmatter } from "../spec/split-frontmatter.js";
 import { parseYaml } from "../spec/yaml.js";
 import { packageRoot } from "../util/package-root.js";
 import { fence, fenceUntrusted } from "../util/untrusted-text.js";
@@ -78,14 +78,30 @@ export function issueTextForPrompt(body: string): string {
     : body;
 }
 
-/** Prompt files carry their own frontmatter (name, purpose), which is not part of the prompt. */
+/**
+ * Prompt files carry their own frontmatter (name, purpose), which is not part
+ * of the prompt: a `---` line, YAML, a `---` (or `...`) line. The template is a
+ * repository's own file, so nothing in it is evaluated: the split is done by
+ * hand (not gray-matter, whose `---js` frontmatter is `eval`'d) and the YAML,
+ * whose fields are not used, is only checked to be plain YAML (parseYaml: no
+ * tags, bounded aliases). Anything else is not frontmatter and the template is
+ * used whole, as plain text, as it was when gray-matter could not read it:
+ *  - a first line that is `---js`, `---javascript`, `--- json`, `----` ... (another
+ *    tool's frontmatter language: never an engine here, just text for the agent);
+ *  - a `---` line never closed;
+ *  - a block that is not valid plain YAML (a `!!js/function` tag, an alias bomb...).
+ * The agent only ever reads the text; chant-bot runs none of it. (A stripped
+ * template comes back with LF line endings.)
+ */
 function stripFrontmatter(template: string): string {
+  const split = splitFrontmatter(template, { allowDotsClose: true });
+  if (split.kind !== "frontmatter") return template;
   try {
-    return matter(template, { engines: { yaml: (s: string) => parseYaml(s).data as object } })
-      .content;
+    parseYaml(split.yaml);
   } catch {
     return template;
   }
+  return split.body;
 }
 
 /** A prompt shipped with chant-bot (`prompts/<name>.md`). */

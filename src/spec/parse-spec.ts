@@ -1,4 +1,3 @@
-import matter from "gray-matter";
 import type { z } from "zod";
 import {
   fieldSchema,
@@ -15,6 +14,7 @@ import {
 } from "./frontmatter.js";
 import { SpecError } from "./spec-error.js";
 import { specIdFromPath } from "./spec-id.js";
+import { splitFrontmatter } from "./split-frontmatter.js";
 import { parseYaml, YamlSyntaxError, type YamlDocument } from "./yaml.js";
 
 /** Files larger than this are not specs anyone wrote by hand or by agent; they are refused unread. */
@@ -61,9 +61,18 @@ export function parseSpec(path: string, content: string): ParsedSpec {
     );
   }
   const eol = content.includes("\r\n") ? "\r\n" : "\n";
-  const text = content.replace(/^\uFEFF/, "").replace(/\r\n/g, "\n");
-  const lines = text.split("\n");
-  if (lines[0]?.trimEnd() !== "---") {
+  // Split by hand (never gray-matter, which evaluates a `---js` frontmatter):
+  // the frontmatter is YAML between a `---` line and the next `---` line.
+  const split = splitFrontmatter(content);
+  if (split.kind === "not_yaml") {
+    throw new SpecError(
+      "missing_frontmatter",
+      path,
+      1,
+      "has no YAML frontmatter: the first line starts with `---` but is not exactly `---`; a language after it (such as `---js`) is not read. A spec starts with a `---` line, then YAML fields such as `type:` and `status:`, then `---`",
+    );
+  }
+  if (split.kind === "none") {
     throw new SpecError(
       "missing_frontmatter",
       path,
@@ -71,7 +80,7 @@ export function parseSpec(path: string, content: string): ParsedSpec {
       "has no frontmatter: a spec starts with a `---` line, then YAML fields such as `type:` and `status:`, then `---`",
     );
   }
-  if (!lines.slice(1).some((line) => line.trimEnd() === "---")) {
+  if (split.kind === "unclosed") {
     throw new SpecError(
       "unclosed_frontmatter",
       path,
@@ -80,25 +89,18 @@ export function parseSpec(path: string, content: string): ParsedSpec {
     );
   }
 
-  let yaml: YamlDocument | undefined;
-  let file: matter.GrayMatterFile<string>;
+  let yaml: YamlDocument;
   try {
-    file = matter(text, {
-      engines: {
-        yaml: (source: string) => {
-          yaml = parseYaml(source);
-          return (yaml.data ?? {}) as object;
-        },
-      },
-    });
+    yaml = parseYaml(split.yaml);
   } catch (error) {
     if (error instanceof YamlSyntaxError) {
       throw new SpecError("invalid_yaml", path, error.line, `invalid YAML: ${error.message}`);
     }
     throw new SpecError("invalid_yaml", path, undefined, `invalid frontmatter: ${String(error)}`);
   }
-  const data: unknown = file.data;
-  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+  // An empty frontmatter (or `~`) is no fields: chant's defaults.
+  const data: unknown = yaml.data ?? {};
+  if (typeof data !== "object" || Array.isArray(data)) {
     throw new SpecError(
       "not_a_mapping",
       path,
@@ -106,7 +108,7 @@ export function parseSpec(path: string, content: string): ParsedSpec {
       "frontmatter must be YAML `key: value` fields, not a list or a single value",
     );
   }
-  const lineOf = (key: string, ...rest: (string | number)[]) => yaml?.lineOf([key, ...rest]);
+  const lineOf = (key: string, ...rest: (string | number)[]) => yaml.lineOf([key, ...rest]);
   const { frontmatter, extraFields, leniencies } = readFields(
     path,
     data as Record<string, unknown>,
@@ -117,7 +119,7 @@ export function parseSpec(path: string, content: string): ParsedSpec {
     path,
     frontmatter,
     extraFields,
-    body: file.content,
+    body: split.body,
     eol,
     leniencies,
   };

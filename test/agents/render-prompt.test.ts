@@ -66,6 +66,31 @@ describe("renderPrompt", () => {
     expect(prompt).toBe("Our house rules for 2026-01-29-001-abc.\n");
   });
 
+  it("strips a frontmatter closed by `---` or `...`, CRLF or not", () => {
+    const render = (template: string) =>
+      renderPrompt({ template, projectName: "P", spec, informedBy: [] });
+    expect(render("---\nname: implement\n...\nRules.\n")).toBe("Rules.\n");
+    expect(render("\uFEFF---\r\nname: implement\r\n---\r\nRules.\r\n")).toBe("Rules.\n");
+  });
+
+  it("uses a template whose frontmatter is not plain YAML whole, as text: nothing in it runs", () => {
+    const flag = "__chantRenderPromptPwned";
+    const js = `(function () { globalThis.${flag} = true; return {}; })()`;
+    for (const template of [
+      `---js\n${js}\n---\nRules for {{spec.id}}.\n`,
+      `---javascript\n${js}\n---\nRules.\n`,
+      `--- json\n{"name": "x"}\n---\nRules.\n`,
+      `---\nname: !!js/function "function () { ${js} }"\n---\nRules.\n`,
+      "---\nname: implement\nRules, never closed.\n",
+    ]) {
+      const prompt = renderPrompt({ template, projectName: "P", spec, informedBy: [] });
+      expect(prompt, template).toBe(
+        `${template.replace("{{spec.id}}", "2026-01-29-001-abc").trimEnd()}\n`,
+      );
+    }
+    expect((globalThis as Record<string, unknown>)[flag]).toBeUndefined();
+  });
+
   it("inlines the informed_by documents and fences the issue as untrusted, stripped text", () => {
     const prompt = renderPrompt({
       template: "Do it.",

@@ -157,6 +157,85 @@ describe("parseSpec", () => {
     },
   );
 
+  it.each([
+    ["---js", "---js\n{ type: 'code' }\n---\n# T\n"],
+    ["---javascript", "---javascript\nmodule.exports = {}\n---\n# T\n"],
+    ["---coffee", "---coffee\ntype: 'code'\n---\n# T\n"],
+    ["--- json", '--- json\n{"type": "code"}\n---\n# T\n'],
+    ["---yaml", "---yaml\ntype: code\n---\n# T\n"],
+    ["----", "----\ntype: code\n---\n# T\n"],
+  ])(
+    "refuses a %s opener: it is not a YAML frontmatter, and nothing in it runs",
+    (_name, content) => {
+      const error = specError(content);
+      expect(error.code).toBe("missing_frontmatter");
+      expect(error.message).toMatch(
+        new RegExp(
+          `^${PATH}:1: has no YAML frontmatter: the first line starts with \`---\` but is not exactly \`---\``,
+        ),
+      );
+      expect(error.message).toMatch(/such as `---js`\) is not read/);
+    },
+  );
+
+  it("refuses YAML tags in the frontmatter, naming the line, instead of constructing anything", () => {
+    for (const [value, tag] of [
+      ['!!js/function "function () { return 1 }"', "!!js/function"],
+      ["!!js/regexp /x/", "!!js/regexp"],
+      ['!<tag:yaml.org,2002:js/undefined> ""', "!!js/undefined"],
+      ["!foo bar", "!foo"],
+      ["!!binary aGVsbG8=", "!!binary"],
+      ["!!set {a, b}", "!!set"],
+    ]) {
+      const error = specError(`---\ntype: code\nbranch: ${value}\n---\n# T\n`);
+      expect(error.code, value).toBe("invalid_yaml");
+      expect(error.line, value).toBe(3);
+      expect(error.message, value).toBe(
+        `${PATH}:3: invalid YAML: unsupported YAML tag \`${tag}\`: only plain YAML is read (no \`!tag\`s)`,
+      );
+    }
+  });
+
+  it("refuses an alias bomb quickly, with a clear message", () => {
+    const levels = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"];
+    for (let i = 1; i < 12; i++) {
+      const name = String.fromCharCode(97 + i);
+      const previous = String.fromCharCode(96 + i);
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(", ")}]`);
+    }
+    const started = Date.now();
+    const error = specError(`---\n${levels.join("\n")}\n---\n# T\n`);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(error.code).toBe("invalid_yaml");
+    expect(error.line).toBe(3);
+    expect(error.message).toMatch(/too many aliases \(`\*name`\): more than 100 alias expansions/);
+  });
+
+  it("reads a byte-order mark, CRLF and a closing line with trailing spaces; the body starts after it", () => {
+    const spec = parseSpec(PATH, "\uFEFF---  \r\ntype: task\r\n---  \r\n# T\r\n");
+    expect(spec.frontmatter.type).toBe("task");
+    expect(spec.eol).toBe("\r\n");
+    expect(spec.body).toBe("# T\n");
+  });
+
+  it("closes the frontmatter at the first line that is exactly `---`", () => {
+    const spec = parseSpec(PATH, "---\nbranch: a\n---\n# T\n---\nstatus: x\n---\n");
+    expect(spec.frontmatter.branch).toBe("a");
+    expect(spec.body).toBe("# T\n---\nstatus: x\n---\n");
+    // `----` is not a closing line: here it is bad YAML at line 3.
+    expect(specError("---\nbranch: a\n----\nstatus: x\n---\n# T\n").line).toBe(3);
+    // `...` ends a YAML document but does not close a spec's frontmatter (chant writes `---`).
+    expect(specError("---\nbranch: a\n...\n# T\n").code).toBe("unclosed_frontmatter");
+  });
+
+  it("reads an empty frontmatter as chant's defaults", () => {
+    expect(parseSpec(PATH, "---\n---\n# T\n").frontmatter).toEqual({
+      type: "code",
+      status: "pending",
+    });
+    expect(parseSpec(PATH, "---\n# only a comment\n---\n# T\n").body).toBe("# T\n");
+  });
+
   it("refuses binary and giant files without parsing them", () => {
     expect(specError("---\ntype: code\n---\n\u0000\u0001").code).toBe("not_text");
     expect(specError(`---\ntype: code\n---\n${"x".repeat(1024 * 1024 + 1)}`).code).toBe(
