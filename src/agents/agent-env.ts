@@ -6,6 +6,9 @@
  * in: such names are refused even when listed (DESIGN.md, trust and safety).
  */
 import { INHERITED_ENV_VARS, childEnv } from "../process/command-line.js";
+import { parseEgressRule, ruleForUrl } from "../sandbox/egress-rules.js";
+import { egressFromEnv } from "../sandbox/sandbox-from-env.js";
+import { SandboxConfigError, type EgressRule, type NetworkPolicy } from "../sandbox/sandbox.js";
 
 export class AgentConfigError extends Error {
   override readonly name = "AgentConfigError";
@@ -215,4 +218,46 @@ export function agentEnvironment(
   // Last, so that nothing listed can override the run's own variables.
   Object.assign(extra, run);
   return { env: childEnv(extra, source), secrets };
+}
+
+/**
+ * Where an agent's network may go (through the sandbox's egress proxy): its
+ * model API (the base URL it is configured with, else the vendor's public
+ * endpoint; the cloud's API hosts for Bedrock and Vertex), plus what the
+ * operator lists in CHANT_SANDBOX_EGRESS. A `command` agent gets only the
+ * latter; none at all means no network.
+ */
+export function agentNetwork(agent: AgentName, env: NodeJS.ProcessEnv): NetworkPolicy {
+  let extra: EgressRule[] | "public";
+  const own: EgressRule[] = [];
+  try {
+    extra = egressFromEnv(env);
+    const rule = (entry: string) => own.push(parseEgressRule(entry, agent));
+    const fromUrl = (name: string) => {
+      const found = ruleForUrl(env[name]?.trim(), name);
+      if (found) own.push(found);
+      return found !== undefined;
+    };
+    if (agent === "claude") {
+      if (!fromUrl("ANTHROPIC_BASE_URL")) rule("api.anthropic.com:443");
+      if (truthy(env.CLAUDE_CODE_USE_BEDROCK)) {
+        if (!fromUrl("ANTHROPIC_BEDROCK_BASE_URL")) rule("*.amazonaws.com:443");
+      }
+      if (truthy(env.CLAUDE_CODE_USE_VERTEX)) {
+        if (!fromUrl("ANTHROPIC_VERTEX_BASE_URL")) rule("*.googleapis.com:443");
+        rule("oauth2.googleapis.com:443");
+      }
+    } else if (agent === "codex") {
+      if (!fromUrl("OPENAI_BASE_URL")) {
+        rule("api.openai.com:443");
+        rule("chatgpt.com:443");
+      }
+    }
+  } catch (error) {
+    if (error instanceof SandboxConfigError) throw new AgentConfigError(error.message);
+    throw error;
+  }
+  if (extra === "public") return { kind: "egress", allow: "public" };
+  const allow = [...own, ...extra];
+  return allow.length === 0 ? { kind: "none" } : { kind: "egress", allow };
 }

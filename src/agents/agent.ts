@@ -9,13 +9,17 @@
  *   CODEX_API_KEY (or a `codex login` under CODEX_HOME / HOME), OPENAI_BASE_URL.
  * - `command`: `CHANT_AGENT_COMMAND`, any program, split into argv without a shell.
  *
- * The agent runs in the clone with only PATH, HOME, USER, LANG, LC_*, TZ,
- * TMPDIR, TERM, its own credentials, the names listed in `CHANT_AGENT_ENV`,
- * and CHANT_PROMPT_FILE / CHANT_SPEC_PATH / CHANT_SPEC_ID. It never sees a
- * GitHub token. Details: src/agents/README.md.
+ * The agent runs in the sandbox (src/sandbox/), in a copy of the clone, with
+ * only PATH, LANG, LC_*, TZ, TERM, a private HOME and TMPDIR, its own
+ * credentials, the names listed in `CHANT_AGENT_ENV`, and CHANT_PROMPT_FILE /
+ * CHANT_SPEC_PATH / CHANT_SPEC_ID; its network reaches its model API only
+ * (through the sandbox's egress proxy). It never sees a GitHub token, the
+ * App's key or the worker's files. Details: src/agents/README.md.
  */
 import { splitCommandLine } from "../process/command-line.js";
-import { AgentConfigError, parseAgentEnvNames } from "./agent-env.js";
+import type { AgentName } from "./agent-env.js";
+import type { Sandbox } from "../sandbox/sandbox.js";
+import { AgentConfigError, agentNetwork, parseAgentEnvNames } from "./agent-env.js";
 import { ClaudeAgent } from "./claude.js";
 import { CodexAgent } from "./codex.js";
 import { CommandAgent } from "./command.js";
@@ -24,8 +28,12 @@ export { AgentConfigError } from "./agent-env.js";
 export { NEEDS_RESEARCH_EXIT_CODE } from "./run-agent.js";
 
 export interface AgentRun {
-  /** The clone the agent works in (its cwd). */
+  /** The clone the agent works in (its cwd): the only directory it can change. */
   workspace: string;
+  /** Where it runs: it sees the workspace, the prompt file and the system, nothing of the worker. */
+  sandbox: Sandbox;
+  /** A directory of the job for the sandbox's own use (the agent's private HOME). */
+  privateDir: string;
   prompt: string;
   /** Absolute path of a file holding the prompt (CHANT_PROMPT_FILE), written by the caller. */
   promptFile: string;
@@ -66,6 +74,8 @@ export interface AgentResult {
 
 export interface Agent {
   readonly name: "claude" | "codex" | "command";
+  /** The program it starts and the files it names (checked to be visible inside the sandbox before jobs are taken). */
+  readonly programs: readonly string[];
   run(run: AgentRun): Promise<AgentResult>;
 }
 
@@ -79,10 +89,13 @@ const AGENT_NAMES = ["claude", "codex", "command"] as const;
  */
 export function agentFromEnv(env: NodeJS.ProcessEnv): Agent {
   const extraEnvNames = parseAgentEnvNames(env.CHANT_AGENT_ENV);
-  const options = { env, extraEnvNames, wrapper: agentWrapper(env.CHANT_AGENT_WRAPPER) };
   const commandLine = env.CHANT_AGENT_COMMAND?.trim() ?? "";
   const raw = env.CHANT_AGENT?.trim() ?? "";
   const name = raw === "" ? (commandLine !== "" ? "command" : "claude") : raw.toLowerCase();
+  const network = (AGENT_NAMES as readonly string[]).includes(name)
+    ? agentNetwork(name as AgentName, env)
+    : ({ kind: "none" } as const);
+  const options = { env, extraEnvNames, network };
 
   switch (name) {
     case "claude":
@@ -109,21 +122,5 @@ export function agentFromEnv(env: NodeJS.ProcessEnv): Agent {
       throw new AgentConfigError(
         `CHANT_AGENT is "${raw}": it must be one of ${AGENT_NAMES.join(", ")}`,
       );
-  }
-}
-
-/**
- * CHANT_AGENT_WRAPPER: a command line put before the agent's, to run it in a
- * sandbox, e.g. `unshare --user --map-root-user --pid --fork --mount-proc --`
- * (its own PID namespace: it cannot read the worker's /proc/<pid>/environ).
- */
-function agentWrapper(line: string | undefined): string[] | undefined {
-  if (!line?.trim()) return undefined;
-  try {
-    return splitCommandLine(line);
-  } catch (error) {
-    throw new AgentConfigError(
-      `CHANT_AGENT_WRAPPER cannot be split into arguments: ${(error as Error).message}`,
-    );
   }
 }

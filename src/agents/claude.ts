@@ -37,6 +37,7 @@ export function claudeArgv(run: Pick<AgentRun, "model" | "maxTurns">): string[] 
 
 export class ClaudeAgent implements Agent {
   readonly name = "claude" as const;
+  readonly programs = ["claude"];
 
   constructor(private readonly options: AgentOptions) {}
 
@@ -54,7 +55,7 @@ export class ClaudeAgent implements Agent {
     const result = await runAgentProcess(run, {
       name: this.name,
       argv: claudeArgv(run),
-      wrapper: this.options.wrapper,
+      network: this.options.network,
       env: environment.env,
       secrets: environment.secrets,
       notInstalled: CLAUDE_NOT_INSTALLED,

@@ -33,6 +33,7 @@ export function codexArgv(run: Pick<AgentRun, "model">): string[] {
 
 export class CodexAgent implements Agent {
   readonly name = "codex" as const;
+  readonly programs = ["codex"];
 
   constructor(private readonly options: AgentOptions) {}
 
@@ -50,7 +51,7 @@ export class CodexAgent implements Agent {
     return runAgentProcess(run, {
       name: this.name,
       argv: codexArgv(run),
-      wrapper: this.options.wrapper,
+      network: this.options.network,
       env: environment.env,
       secrets: environment.secrets,
       notInstalled: CODEX_NOT_INSTALLED,

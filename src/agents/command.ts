@@ -18,6 +18,11 @@ export class CommandAgent implements Agent {
     private readonly options: AgentOptions,
   ) {}
 
+  /** The program and the absolute paths it is given (`node /opt/agent/run.js`). */
+  get programs(): string[] {
+    return [this.argv[0] ?? "", ...this.argv.slice(1).filter((arg) => arg.startsWith("/"))];
+  }
+
   async run(run: AgentRun): Promise<AgentResult> {
     let environment;
     try {
@@ -33,7 +38,7 @@ export class CommandAgent implements Agent {
     return runAgentProcess(run, {
       name: this.name,
       argv: [...this.argv],
-      wrapper: this.options.wrapper,
+      network: this.options.network,
       env: environment.env,
       secrets: environment.secrets,
       notInstalled: `CHANT_AGENT_COMMAND's program ${program} was not found${where(program)}`,

@@ -5,8 +5,7 @@
  * one-sentence error for the status comment. Everything that leaves here is
  * redacted of the agent's credentials and of known token shapes.
  */
-import { runProcess } from "../process/run-process.js";
-import type { RunResult } from "../process/run-process.js";
+import type { NetworkPolicy, SandboxResult } from "../sandbox/sandbox.js";
 import { createRedactor, redactKnownTokens } from "../util/redact.js";
 import type { AgentName } from "./agent-env.js";
 import type { AgentResult, AgentRun } from "./agent.js";
@@ -47,11 +46,8 @@ export interface AgentOptions {
   env: NodeJS.ProcessEnv;
   /** Validated names from CHANT_AGENT_ENV. */
   extraEnvNames: readonly string[];
-  /**
-   * CHANT_AGENT_WRAPPER split into arguments: put before the agent's own
-   * command (a sandbox: unshare, bwrap, a container), `{workspace}` replaced.
-   */
-  wrapper?: readonly string[];
+  /** Where its network may go (agentNetwork). */
+  network: NetworkPolicy;
 }
 
 /** A run that could not even be set up, e.g. a passed variable holds a GitHub token. */
@@ -69,9 +65,8 @@ export function configFailure(error: unknown): AgentResult {
 export interface AgentProcess {
   name: AgentName;
   argv: string[];
-  /** The sandbox command put before argv (AgentOptions.wrapper). */
-  wrapper?: readonly string[] | undefined;
   env: Record<string, string>;
+  network: NetworkPolicy;
   /** Values to redact from all output. */
   secrets: readonly string[];
   /** The not_started error when the program does not exist. */
@@ -96,16 +91,24 @@ export async function runAgentProcess(run: AgentRun, agent: AgentProcess): Promi
   };
   const parser = agent.parser?.(progress);
 
-  const wrapper = (agent.wrapper ?? []).map((arg) => arg.replaceAll("{workspace}", run.workspace));
-  const result = await runProcess([...wrapper, ...agent.argv], {
-    cwd: run.workspace,
-    env: agent.env,
+  const result = await run.sandbox.run(
+    agent.argv,
+    {
+      cwd: run.workspace,
+      writable: [run.workspace],
+      readOnly: [run.promptFile],
+      privateDir: run.privateDir,
+      network: agent.network,
+      env: agent.env,
+    },
+    {
     input: run.prompt,
     timeoutMs: run.timeoutMs,
     ...(run.signal ? { signal: run.signal } : {}),
     maxOutputBytes: MAX_CAPTURE_BYTES,
     ...(parser ? { onStdout: (chunk: string) => parser.push(chunk) } : {}),
-  });
+    },
+  );
   parser?.end();
   return agentResult(run, agent, result, parser?.report(), redact);
 }
@@ -113,7 +116,7 @@ export async function runAgentProcess(run: AgentRun, agent: AgentProcess): Promi
 function agentResult(
   run: AgentRun,
   agent: AgentProcess,
-  result: RunResult,
+  result: SandboxResult,
   parsed: StreamReport | undefined,
   redact: (text: string) => string,
 ): AgentResult {
@@ -148,6 +151,7 @@ function agentResult(
         : `${name} could not start: ${result.startError}`,
     );
   }
+  if (result.limit !== undefined) return fail("failed", `${name} was stopped: ${result.limit}`);
   if (result.cancelled) return fail("cancelled", `${name} was cancelled`);
   if (result.timedOut) {
     return fail(

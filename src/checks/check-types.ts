@@ -1,5 +1,6 @@
 import type { RepoConfig } from "../config/repo-config.js";
 import type { CheckConclusion, CheckName } from "../forge/forge.js";
+import type { Sandbox } from "../sandbox/sandbox.js";
 import type { Annotation } from "./annotations/annotation.js";
 
 export type { CheckConclusion, CheckName } from "../forge/forge.js";
@@ -14,8 +15,15 @@ export type ChecksCommands = Pick<
 export interface ChecksInput {
   /** A git checkout at the head commit to check. */
   workspace: string;
+  /** Where every command runs (src/sandbox/): the checkout writable, its `.git` not, no secrets. */
+  sandbox: Sandbox;
+  /** The job's directory for the sandbox's own files (and the base checkout, made in it). */
+  privateDir: string;
+  /** The checkouts are the job's own clones (true), not a person's checkout (`chant-bot check`). */
+  ownsCheckouts: boolean;
   /** The commit the reproduction runs on first ("before"); undefined = no base known. */
   baseSha?: string | undefined;
+
   reproductionTests: readonly string[];
   config: ChecksCommands;
   /** Allow-listed environment for the commands (no GitHub token); build it with childEnv. */

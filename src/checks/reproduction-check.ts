@@ -2,7 +2,8 @@ import { lstat, realpath } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { shellQuote } from "../process/command-line.js";
 import { isSafeRepoPath } from "../util/repo-path.js";
-import { addBaseWorktree, copyTestsIntoBase } from "./base-worktree.js";
+import type { NetworkPolicy } from "../sandbox/sandbox.js";
+import type { BaseCheckoutResult } from "./base-checkout.js";
 import { commandMarkdown, formatDuration, inlineCode, type OutputSection } from "./check-text.js";
 import type { CheckOutcome } from "./outcome.js";
 import {
@@ -85,14 +86,18 @@ export interface ReproductionRun {
   /** The head checkout (real path). */
   workspace: string;
   baseSha: string | undefined;
+  /** The base checkout made before any command ran (prepareBaseCheckout), when there is a base. */
+  base: BaseCheckoutResult | undefined;
   tests: readonly string[];
   /** The command line with the tests filled in. */
   command: string;
   setup: string | undefined;
+  /** Where `setup` may reach (checks.setup_network); the command itself never has network. */
+  setupNetwork?: NetworkPolicy | undefined;
 }
 
 /**
- * Runs the reproduction command on the base commit (in a temporary worktree
+ * Runs the reproduction command on the base commit (a separate checkout
  * with the head's test files copied in), then on the head, and judges the
  * pair: success only when it fails before and passes after.
  */
@@ -116,60 +121,45 @@ async function runOnBase(run: ReproductionRun): Promise<BaseState> {
       sections: [],
     };
   }
-  const added = await addBaseWorktree(run.workspace, sha, context.env, context.signal);
-  if (!added.ok) {
-    if (added.reason === "cancelled") return { kind: "cancelled" };
+  const added = run.base;
+  if (added === undefined || !added.ok) {
+    if (added?.reason === "cancelled") return { kind: "cancelled" };
     return {
       kind: "unknown",
       sha,
-      reason: added.reason,
-      sections: [{ heading: "#### git worktree add", output: context.redact(added.output) }],
+      reason: added?.reason ?? "the base commit could not be checked out",
+      sections: added?.output
+        ? [{ heading: "#### Base checkout", output: context.redact(added.output) }]
+        : [],
     };
   }
-  const { worktree } = added;
-  try {
-    try {
-      await copyTestsIntoBase(run.workspace, worktree.path, run.tests);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+  const baseDir = added.dir;
+  let setup: CommandRun | undefined;
+  if (run.setup !== undefined) {
+    setup = await runShellCommand(context, run.setup, baseDir, run.setupNetwork);
+    if (setup.outcome === "cancelled") return { kind: "cancelled" };
+    if (setup.outcome !== "passed") {
       return {
         kind: "unknown",
         sha,
-        reason: `the reproduction tests could not be copied into the base checkout: ${context.redact(message)}`,
-        sections: [],
-      };
-    }
-    let setup: CommandRun | undefined;
-    if (run.setup !== undefined) {
-      setup = await runShellCommand(context, run.setup, worktree.path);
-      if (setup.outcome === "cancelled") return { kind: "cancelled" };
-      if (setup.outcome !== "passed") {
-        return {
-          kind: "unknown",
-          sha,
-          reason: `\`checks.setup\` ${describeExit(setup, context.timeoutMs)} on the base commit`,
-          sections: [
-            { heading: `#### Setup on base ${inlineCode(short(sha))}`, ...outputOf(setup) },
-          ],
-          setup,
-        };
-      }
-    }
-    const result = await runShellCommand(context, run.command, worktree.path);
-    if (result.outcome === "cancelled") return { kind: "cancelled" };
-    if (result.outcome === "not_started") {
-      return {
-        kind: "unknown",
-        sha,
-        reason: `the command ${describeExit(result, context.timeoutMs)} on the base commit`,
-        sections: [],
+        reason: `\`checks.setup\` ${describeExit(setup, context.timeoutMs)} on the base commit`,
+        sections: [{ heading: `#### Setup on base ${inlineCode(short(sha))}`, ...outputOf(setup) }],
         setup,
       };
     }
-    return { kind: "ran", sha, run: result, setup };
-  } finally {
-    await worktree.remove();
   }
+  const result = await runShellCommand(context, run.command, baseDir);
+  if (result.outcome === "cancelled") return { kind: "cancelled" };
+  if (result.outcome === "not_started") {
+    return {
+      kind: "unknown",
+      sha,
+      reason: `the command ${describeExit(result, context.timeoutMs)} on the base commit`,
+      sections: [],
+      setup,
+    };
+  }
+  return { kind: "ran", sha, run: result, setup };
 }
 
 function judge(

@@ -22,6 +22,8 @@ import {
   plural,
 } from "./check-text.js";
 import type { CheckResult, ChecksInput } from "./check-types.js";
+import { prepareBaseCheckout, readTestFile, type BaseCheckoutResult } from "./base-checkout.js";
+import type { NetworkPolicy } from "../sandbox/sandbox.js";
 import type { CheckOutcome } from "./outcome.js";
 import {
   checkTestPaths,
@@ -59,13 +61,16 @@ export const CHECK_INFO: Record<
 type Plan =
   | { kind: "done"; outcome: CheckOutcome }
   | { kind: "command"; key: CommandKey; command: string }
-  | { kind: "reproduction"; command: string; tests: string[] };
+  | { kind: "reproduction"; command: string; tests: string[]; base: BaseCheckoutResult | undefined };
 
 export async function runChecks(input: ChecksInput): Promise<CheckResult[]> {
   const names = CHECK_NAMES.filter((name) => input.only === undefined || input.only.includes(name));
   const workspace = await realpath(input.workspace);
   const timeoutMs = input.timeoutMs ?? input.config.timeout_minutes * 60_000;
   const context: CommandContext = {
+    sandbox: input.sandbox,
+    privateDir: input.privateDir,
+    ownsCheckouts: input.ownsCheckouts,
     env: input.env,
     redact: input.redact,
     signal: input.signal,
@@ -73,8 +78,12 @@ export async function runChecks(input: ChecksInput): Promise<CheckResult[]> {
     maxOutputBytes: input.maxOutputBytes,
   };
 
+  // Everything git does (the base checkout) happens here, before any command has run.
   const plans = new Map<CheckName, Plan>();
   for (const name of names) plans.set(name, await planCheck(name, input, workspace));
+  const setupNetwork: NetworkPolicy = input.config.setup_network
+    ? { kind: "egress", allow: "public" }
+    : { kind: "none" };
 
   const results: CheckResult[] = [];
   const finish = async (
@@ -93,7 +102,10 @@ export async function runChecks(input: ChecksInput): Promise<CheckResult[]> {
   const needsSetup = [...plans.values()].some((plan) => plan.kind !== "done");
   if (setupCommand !== undefined && needsSetup && !input.signal?.aborted) {
     const startedAt = new Date();
-    setup = { run: await runShellCommand(context, setupCommand, workspace), startedAt };
+    setup = {
+      run: await runShellCommand(context, setupCommand, workspace, setupNetwork),
+      startedAt,
+    };
   }
 
   for (const name of names) {
@@ -116,9 +128,11 @@ export async function runChecks(input: ChecksInput): Promise<CheckResult[]> {
               context,
               workspace,
               baseSha: input.baseSha,
+              base: plan.base,
               tests: plan.tests,
               command: plan.command,
               setup: setupCommand,
+              setupNetwork,
             })
           : commandOutcome(
               name,
@@ -184,7 +198,21 @@ async function planCheck(name: CheckName, input: ChecksInput, workspace: string)
       },
     };
   }
-  return { kind: "reproduction", command: reproductionCommand(command, tests), tests };
+  // The base checkout is a clone of the head's repository made now, before any command runs.
+  let base: BaseCheckoutResult | undefined;
+  if (input.baseSha !== undefined) {
+    const files = [];
+    for (const path of tests) files.push({ path, content: await readTestFile(workspace, path) });
+    base = await prepareBaseCheckout({
+      source: workspace,
+      baseSha: input.baseSha,
+      dest: join(input.privateDir, "base-checkout"),
+      tests: files,
+      redact: input.redact,
+      signal: input.signal,
+    });
+  }
+  return { kind: "reproduction", command: reproductionCommand(command, tests), tests, base };
 }
 
 function commandOutcome(

@@ -1,8 +1,16 @@
-import { runProcess } from "../process/run-process.js";
+import { lstat } from "node:fs/promises";
+import { join } from "node:path";
+import type { NetworkPolicy, Sandbox } from "../sandbox/sandbox.js";
 import { formatDuration } from "./check-text.js";
 
 /** What every command of one checks run shares. */
 export interface CommandContext {
+  /** Where the commands run: they are the maintainers' lines, but they run the branch's code. */
+  sandbox: Sandbox;
+  /** The job's directory for the sandbox's own files (a HOME shared by the checks of this job). */
+  privateDir: string;
+  /** The checkouts belong to this job (a clone the worker made), not to a person. */
+  ownsCheckouts: boolean;
   env: Record<string, string>;
   redact: (text: string) => string;
   signal?: AbortSignal | undefined;
@@ -23,26 +31,44 @@ export interface CommandRun {
   output: string;
   droppedBytes: number;
   durationMs: number;
+  /** The sandbox stopped it (disk, processes). */
+  limit?: string | undefined;
 }
 
 /**
  * Runs one of the maintainers' configured command lines with `sh -c` (they
- * come from the default branch's config, never from the pull request) in its
- * own process group, with a timeout and bounded output.
+ * come from the default branch's config, never from the pull request) in the
+ * sandbox: the checkout writable but its `.git` read-only, no network unless
+ * `network` says so, a timeout and bounded output.
  */
 export async function runShellCommand(
   context: CommandContext,
   command: string,
   cwd: string,
+  network: NetworkPolicy = { kind: "none" },
 ): Promise<CommandRun> {
-  const result = await runProcess(["sh", "-c", command], {
-    cwd,
-    env: context.env,
-    timeoutMs: context.timeoutMs,
-    ...(context.signal === undefined ? {} : { signal: context.signal }),
-    ...(context.maxOutputBytes === undefined ? {} : { maxOutputBytes: context.maxOutputBytes }),
-  });
-  const outcome: CommandOutcome = result.cancelled
+  const dotGit = join(cwd, ".git");
+  const hasGit = (await lstat(dotGit).catch(() => undefined)) !== undefined;
+  const result = await context.sandbox.run(
+    ["sh", "-c", command],
+    {
+      cwd,
+      writable: [cwd],
+      readOnly: hasGit ? [dotGit] : [],
+      privateDir: context.privateDir,
+      network,
+      env: context.env,
+      ownsWritable: context.ownsCheckouts,
+    },
+    {
+      timeoutMs: context.timeoutMs,
+      ...(context.signal === undefined ? {} : { signal: context.signal }),
+      ...(context.maxOutputBytes === undefined ? {} : { maxOutputBytes: context.maxOutputBytes }),
+    },
+  );
+  const outcome: CommandOutcome = result.limit
+    ? "failed"
+    : result.cancelled
     ? "cancelled"
     : result.timedOut
       ? "timed_out"
@@ -57,6 +83,7 @@ export async function runShellCommand(
     exitCode: result.exitCode,
     signal: result.signal,
     startError: result.startError === undefined ? undefined : context.redact(result.startError),
+    limit: result.limit,
     // Redacted whole, before it goes anywhere (a secret split across chunks is still found).
     output: context.redact(result.output),
     droppedBytes: result.droppedBytes,
@@ -74,6 +101,7 @@ export function describeExit(run: CommandRun, timeoutMs: number): string {
     case "not_started":
       return `could not start: ${run.startError ?? "unknown error"}`;
     default:
+      if (run.limit !== undefined) return `stopped by the sandbox: ${run.limit}`;
       if (run.exitCode !== null) return `exit code ${run.exitCode}`;
       return `killed by ${run.signal ?? "a signal"}`;
   }

@@ -1,5 +1,10 @@
-import { stat } from "node:fs/promises";
-import { resolve } from "node:path";
+import { mkdir, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { makeWorkspaceDir, removeTree } from "../pipeline/workspace/workspace-dir.js";
+import { gitEnv } from "../process/git.js";
+import { SandboxConfigError } from "../sandbox/sandbox.js";
+import { openSandbox } from "../sandbox/sandbox-from-env.js";
 import {
   formatResultLine,
   formatResultsJson,
@@ -18,7 +23,14 @@ import { isSafeSpecId } from "../spec/spec-id.js";
 import { secretsFromEnv } from "../config/process-secrets.js";
 import { createRedactor } from "../util/redact.js";
 import { isSafeRepoPath, normalizeRepoPath } from "../util/repo-path.js";
-import { type Command, EXIT, UsageError, failure, parseCommandArgs } from "./command.js";
+import {
+  type Command,
+  EXIT,
+  UsageError,
+  failure,
+  parseCommandArgs,
+  sandboxLog,
+} from "./command.js";
 
 /** Branches the default branch is looked for under, in this order. */
 const DEFAULT_BRANCH_CANDIDATES = ["origin/HEAD", "main", "master"];
@@ -63,11 +75,15 @@ is invalid), 2 usage error.`,
     if (!(await isDirectory(dir))) throw new UsageError(`--repo ${values.repo}: not a directory`);
     const fail = failure(io, "check", values.json);
 
+    const workRoot = join(tmpdir(), "chant-bot-work");
     let config;
+    let sandbox;
     try {
       config = await loadLocalConfig(dir);
+      sandbox = await openSandbox(process.env, { workRoot, log: sandboxLog(io) });
     } catch (error) {
-      if (error instanceof ConfigError) return fail(error.message);
+      if (error instanceof ConfigError || error instanceof SandboxConfigError)
+        return fail(error.message);
       throw error;
     }
 
@@ -97,18 +113,27 @@ is invalid), 2 usage error.`,
     );
 
     const controller = new AbortController();
-    // Ctrl-C cancels the checks: their process groups are killed and the base worktree removed.
+    // Ctrl-C, `timeout`, a container stop: the checks' processes are killed, the base removed.
     const onInterrupt = () => controller.abort();
     process.once("SIGINT", onInterrupt);
+    process.once("SIGTERM", onInterrupt);
+    const scratch = await makeWorkspaceDir(workRoot, "chant-check-");
+    const privateDir = join(scratch, "sandbox");
+    await mkdir(privateDir);
+    const redact = createRedactor(secretsFromEnv());
     let results: CheckResult[];
     try {
       results = await runChecks({
         workspace: dir,
+        // The commands run in the sandbox on the checkout itself (it keeps its owner).
+        sandbox,
+        privateDir,
+        ownsCheckouts: false,
         baseSha: base.sha,
         reproductionTests: tests,
         config: config.checks,
         env: childEnv({}),
-        redact: createRedactor(secretsFromEnv()),
+        redact,
         signal: controller.signal,
         onStart: (name) => io.err(`${mark("▶")}${name}: running`),
         onComplete: (result) =>
@@ -118,6 +143,8 @@ is invalid), 2 usage error.`,
       });
     } finally {
       process.removeListener("SIGINT", onInterrupt);
+      process.removeListener("SIGTERM", onInterrupt);
+      await removeTree(scratch);
     }
 
     io.out(
@@ -224,7 +251,7 @@ async function resolveCommit(dir: string, ref: string): Promise<string | undefin
 async function git(dir: string, args: readonly string[]): Promise<string | undefined> {
   const result = await runProcess(["git", ...args], {
     cwd: dir,
-    env: childEnv({ GIT_TERMINAL_PROMPT: "0" }),
+    env: gitEnv(),
     timeoutMs: 30_000,
     maxOutputBytes: 64 * 1024,
   });

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { SandboxLog } from "../sandbox/sandbox.js";
 
 /** Exit codes of every chant-bot command (documented in the README). */
 export const EXIT = {
@@ -56,5 +57,14 @@ export function failure(io: Output, command: string, json: boolean) {
     if (json) io.out(JSON.stringify({ ok: false, reason, details }, null, 2));
     else io.err([`chant-bot ${command}: ${reason}`, ...details].join("\n"));
     return EXIT.failed;
+  };
+}
+
+/** The sandbox's start-up lines for a person at a terminal: only what they must know. */
+export function sandboxLog(io: Output): SandboxLog {
+  return {
+    info: () => undefined,
+    warn: (_fields, message) => io.err(`chant-bot: ${message}`),
+    error: (message) => io.err(`chant-bot: ${message}`),
   };
 }

@@ -10,7 +10,16 @@ import { ConfigError } from "../config/repo-config.js";
 import { LocalForge } from "../forge/local-forge.js";
 import { runChecksForCommit } from "../pipeline/checks/run-checks-for-commit.js";
 import { runImplementation } from "../pipeline/run-implementation.js";
-import { EXIT, failure, parseCommandArgs, positiveInteger, type Command } from "./command.js";
+import { SandboxConfigError } from "../sandbox/sandbox.js";
+import { openSandbox } from "../sandbox/sandbox-from-env.js";
+import {
+  EXIT,
+  failure,
+  parseCommandArgs,
+  positiveInteger,
+  sandboxLog,
+  type Command,
+} from "./command.js";
 
 export const implementCommand: Command = {
   name: "implement",
@@ -55,13 +64,24 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
     const dir = resolve(values.repo);
     const fail = failure(io, "implement", values.json);
 
+    const workRoot = join(tmpdir(), "chant-bot-work");
     let config;
     let agent;
+    let sandbox;
     try {
       config = await loadLocalConfig(dir);
       agent = agentFromEnv(process.env);
+      sandbox = await openSandbox(process.env, {
+        workRoot,
+        programs: agent.programs,
+        log: sandboxLog(io),
+      });
     } catch (error) {
-      if (error instanceof ConfigError || error instanceof AgentConfigError)
+      if (
+        error instanceof ConfigError ||
+        error instanceof AgentConfigError ||
+        error instanceof SandboxConfigError
+      )
         return fail(error.message);
       throw error;
     }
@@ -74,10 +94,11 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
       isTTY: io.isTTY,
     });
     const secrets = secretsFromEnv();
-    const workRoot = join(tmpdir(), "chant-bot-work");
     const controller = new AbortController();
     const interrupt = () => controller.abort(new Error("interrupted"));
+    // Ctrl-C, `timeout`, a container stop: the agent's and the checks' processes go too.
     process.once("SIGINT", interrupt);
+    process.once("SIGTERM", interrupt);
     let checks: CheckResult[] = [];
     try {
       const outcome = await runImplementation(
@@ -85,6 +106,7 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
         {
           forge,
           agent,
+          sandbox,
           config,
           workRoot,
           secrets,
@@ -98,7 +120,14 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
                 baseSha: handover.baseSha,
                 reproductionTests: handover.reproductionTests,
               },
-              { forge, config, workRoot, secrets, signal: controller.signal },
+              {
+                forge,
+                config: config.checks,
+                sandbox,
+                workRoot,
+                secrets,
+                signal: controller.signal,
+              },
             );
           },
         },
@@ -151,6 +180,7 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
       return ok ? EXIT.ok : EXIT.failed;
     } finally {
       process.removeListener("SIGINT", interrupt);
+      process.removeListener("SIGTERM", interrupt);
     }
   },
 };

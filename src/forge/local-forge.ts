@@ -1,6 +1,6 @@
 import { basename, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { git } from "../pipeline/workspace/git.js";
+import { git } from "../process/git.js";
 import {
   formatDuration,
   STEP_TITLES,

@@ -2,7 +2,7 @@ import { ConfigError } from "../config/repo-config.js";
 import { RateLimitedError } from "../forge/github-rate-limit.js";
 import { SpecError } from "../spec/spec-error.js";
 import type { Phase } from "./status/status-comment.js";
-import { GitError } from "./workspace/git.js";
+import { GitError } from "../process/git.js";
 
 /** Every way a run ends short of a pull request, by name. */
 export type StopCode =
@@ -20,6 +20,8 @@ export type StopCode =
   | "spec_unreadable"
   | "push_rejected"
   | "secret_in_changes"
+  | "symlink_in_path"
+  | "agent_changes_unusable"
   | "rate_limited";
 
 /** A run that stops with an outcome to tell, not a crash. Never retried. */

@@ -1,5 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Logger } from "pino";
 import type { Agent, AgentResult } from "../agents/agent.js";
 import type { RepoConfig } from "../config/repo-config.js";
@@ -7,6 +5,9 @@ import type { Forge, ReactionTarget } from "../forge/forge.js";
 import { uncheckedCriteria } from "../spec/acceptance-criteria.js";
 import { sections, sectionText } from "../spec/markdown.js";
 import { parseSpec } from "../spec/parse-spec.js";
+import type { Sandbox } from "../sandbox/sandbox.js";
+import { takeAgentChanges } from "./run-agent/agent-workspace.js";
+import { readRegularFile } from "./workspace/index-files.js";
 import { commitResult } from "./commit/commit-result.js";
 import { sendBackToResearch } from "./commit/send-back-to-research.js";
 import { draftForIssue } from "./draft-spec/draft-for-issue.js";
@@ -52,6 +53,8 @@ export interface ChecksHandover {
 export interface ImplementDeps {
   forge: Forge;
   agent: Agent;
+  /** Where the agent (and git over its tree) runs: nothing there can reach the worker's secrets. */
+  sandbox: Sandbox;
   /** `.github/chant.yml` of the default branch. */
   config: RepoConfig;
   /** Where workspaces are made (and removed). */
@@ -146,6 +149,7 @@ export async function runImplementation(
         () =>
           runAgentStep({
             agent: deps.agent,
+            sandbox: deps.sandbox,
             workspace: ws,
             draft,
             found: research.found,
@@ -167,7 +171,10 @@ export async function runImplementation(
       const agentResult = agent;
       verified = await run.step(
         "verify_result",
-        () => verifyResult(ws, agentResult, deps.config),
+        async () => {
+          await takeAgentChanges(ws, deps.sandbox, deps.signal);
+          return verifyResult(ws, agentResult, deps.config);
+        },
         (v) =>
           v.needsResearch
             ? "the research's approach does not work"
@@ -349,9 +356,11 @@ async function draftSpec(
 
 /** What verify would have found, read back from a branch an earlier attempt finished. */
 async function readFinishedBranch(ws: Workspace): Promise<VerifiedResult> {
-  const spec = parseSpec(ws.specPath, await readFile(join(ws.dir, ws.specPath), "utf8"));
-  const changed = (await ws.git(["diff", "--name-only", `${ws.baseSha}..HEAD`]))
-    .split("\n")
+  const text = await readRegularFile(ws.git, "HEAD", ws.specPath);
+  if (text === undefined) throw new Error(`${ws.specPath} is not a regular file on ${ws.branch}`);
+  const spec = parseSpec(ws.specPath, text);
+  const changed = (await ws.git(["diff", "--name-only", "-z", `${ws.baseSha}..HEAD`]))
+    .split("\0")
     .filter((p) => p && p !== ws.specPath);
   const all = sections(spec.body);
   const notes = all.find((s) => s.level === 2 && /^implementation notes$/i.test(s.title.trim()));

@@ -2,7 +2,11 @@ import { WaitingError, type Job } from "bullmq";
 import type { Logger } from "pino";
 import { ConfigError } from "../config/repo-config.js";
 import { CHECK_NAMES, type CheckName } from "../forge/forge.js";
-import { runChecksForCommit } from "../pipeline/checks/run-checks-for-commit.js";
+import {
+  NotABranchHead,
+  runChecksForCommit,
+} from "../pipeline/checks/run-checks-for-commit.js";
+import type { Sandbox } from "../sandbox/sandbox.js";
 import { checksJobSchema, type ChecksJob } from "../queue/job-data.js";
 import { loadRepoConfig } from "../web/load-repo-config.js";
 import type { ForgeFactory } from "./forge-factory.js";
@@ -10,6 +14,7 @@ import { isShutdown } from "./shutdown.js";
 
 export interface ChecksWorkerDeps {
   forges: ForgeFactory;
+  sandbox: Sandbox;
   workRoot: string;
   secrets: readonly string[];
   log: Logger;
@@ -19,7 +24,8 @@ export interface ChecksWorkerDeps {
 export type ChecksJobOutcome =
   | { kind: "checked"; conclusions: Partial<Record<CheckName, string>> }
   | { kind: "superseded"; newerSha: string }
-  | { kind: "config_invalid" };
+  | { kind: "config_invalid" }
+  | { kind: "not_run"; reason: "fork" | "not_a_branch_head" };
 
 /**
  * The checks queue's processor: the four checks (or the ones asked for) on
@@ -40,7 +46,12 @@ export async function processChecksJob(
     repo: `${data.repo.owner}/${data.repo.name}`,
     sha: data.headSha,
   });
-  const { forge, octokit } = await deps.forges.forRepo(data.installationId, data.repo, signal);
+  const { forge, octokit } = await deps.forges.forRepo(
+    data.installationId,
+    data.repo,
+    signal,
+    "checks",
+  );
   // The implement job made them queued already; a re-run or a push makes them queued here.
   if (data.reason !== "implemented") {
     for (const name of names) await forge.ensureCheckRun(data.headSha, name, { status: "queued" });
@@ -48,6 +59,7 @@ export async function processChecksJob(
 
   let baseSha: string | undefined;
   let branch: string | undefined;
+  let fromFork = false;
   if (data.pullRequest !== undefined) {
     const pr = await forge.pullRequest(data.pullRequest);
     if (pr.headSha !== data.headSha) {
@@ -63,6 +75,7 @@ export async function processChecksJob(
     }
     baseSha = pr.baseSha;
     branch = pr.headRef;
+    fromFork = pr.fromFork;
   }
 
   let config;
@@ -81,12 +94,42 @@ export async function processChecksJob(
     return { kind: "config_invalid" };
   }
 
+  const notRun = async (title: string, summary: string) => {
+    for (const name of names) {
+      await forge.ensureCheckRun(data.headSha, name, {
+        status: "completed",
+        conclusion: "skipped",
+        title,
+        summary,
+      });
+    }
+  };
+  // A fork's head is its author's code: by default none of it runs. With
+  // `fork_pull_requests: run` it runs in the sandbox with no network at all.
+  if (fromFork && config.checks.fork_pull_requests !== "run") {
+    log.info("checks of a fork's pull request not run (checks.fork_pull_requests: refuse)");
+    await notRun(
+      "Not run: the pull request comes from a fork",
+      "chant-bot does not run a fork's code by default. A maintainer can set `checks.fork_pull_requests: run` in `.github/chant.yml` (default branch) to run these checks in the sandbox, with no network and no secret.",
+    );
+    return { kind: "not_run", reason: "fork" };
+  }
+  const checks = fromFork ? { ...config.checks, setup_network: false } : config.checks;
+
   try {
     const results = await runChecksForCommit(
-      { headSha: data.headSha, baseSha, branch, only: data.only },
+      {
+        headSha: data.headSha,
+        baseSha,
+        branch,
+        only: data.only,
+        // Without a pull request, the commit must be a branch's head here (not a fork's commit).
+        mustBeBranchHead: data.pullRequest === undefined,
+      },
       {
         forge,
-        config,
+        config: checks,
+        sandbox: deps.sandbox,
         workRoot: deps.workRoot,
         secrets: deps.secrets,
         signal,
@@ -99,6 +142,13 @@ export async function processChecksJob(
       conclusions: Object.fromEntries(results.map((r) => [r.name, r.conclusion])),
     };
   } catch (error) {
+    if (error instanceof NotABranchHead) {
+      await notRun(
+        "Not run: the commit is not the head of a branch of this repository",
+        "chant-bot runs checks on pull requests and on branches of the repository. This commit is neither (a fork's commit is not run).",
+      );
+      return { kind: "not_run", reason: "not_a_branch_head" };
+    }
     if (isShutdown(signal) && token) {
       await job.moveToWait(token);
       throw new WaitingError();

@@ -1,6 +1,7 @@
 import { WaitingError, type Job } from "bullmq";
 import type { Logger } from "pino";
 import type { Agent } from "../agents/agent.js";
+import type { Sandbox } from "../sandbox/sandbox.js";
 import { ConfigError } from "../config/repo-config.js";
 import type { ChantQueues } from "../queue/chant-queues.js";
 import { checksJobExists, enqueueChecks, isCancelRequested } from "../queue/enqueue.js";
@@ -16,6 +17,7 @@ export interface ImplementWorkerDeps {
   queues: ChantQueues;
   forges: ForgeFactory;
   agent: Agent;
+  sandbox: Sandbox;
   workRoot: string;
   secrets: readonly string[];
   log: Logger;
@@ -35,7 +37,12 @@ export async function processImplementJob(
     repo: `${data.repo.owner}/${data.repo.name}`,
     target: data.target,
   });
-  const { forge, octokit } = await deps.forges.forRepo(data.installationId, data.repo, signal);
+  const { forge, octokit } = await deps.forges.forRepo(
+    data.installationId,
+    data.repo,
+    signal,
+    "implement",
+  );
   const reactionTarget = data.triggerCommentId
     ? { comment: data.triggerCommentId }
     : { issue: data.target };
@@ -80,6 +87,7 @@ export async function processImplementJob(
       {
         forge,
         agent: deps.agent,
+        sandbox: deps.sandbox,
         config,
         workRoot: deps.workRoot,
         secrets: deps.secrets,

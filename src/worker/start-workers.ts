@@ -2,6 +2,7 @@ import { Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Agent, AgentResult } from "../agents/agent.js";
+import type { Sandbox } from "../sandbox/sandbox.js";
 import type { ChecksJob, ImplementJob } from "../queue/job-data.js";
 import { QUEUE_NAMES, type ChantQueues } from "../queue/chant-queues.js";
 import { workerConnection, type QueueSettings } from "../queue/connection.js";
@@ -17,6 +18,8 @@ export interface WorkerSettings {
   queues: ChantQueues;
   forges: ForgeFactory;
   agent: Agent;
+  /** Where agents and check commands run. */
+  sandbox: Sandbox;
   workRoot: string;
   secrets: readonly string[];
   log: Logger;
@@ -86,6 +89,7 @@ export async function startWorkers(options: WorkerSettings): Promise<RunningWork
         queues,
         forges: options.forges,
         agent: observed(options.agent, options.onAgentRun),
+        sandbox: options.sandbox,
         workRoot: options.workRoot,
         secrets: options.secrets,
         log,
@@ -99,6 +103,7 @@ export async function startWorkers(options: WorkerSettings): Promise<RunningWork
     timed("checks", (job, token, signal) =>
       processChecksJob(job, token, signal, {
         forges: options.forges,
+        sandbox: options.sandbox,
         workRoot: options.workRoot,
         secrets: options.secrets,
         log,
@@ -145,6 +150,7 @@ function observed(agent: Agent, onRun: ((result: AgentResult) => void) | undefin
   if (!onRun) return agent;
   return {
     name: agent.name,
+    programs: agent.programs,
     async run(run) {
       const result = await agent.run(run);
       onRun(result);

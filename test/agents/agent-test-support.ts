@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AgentRun } from "../../src/agents/agent.js";
+import { UnsandboxedSandbox } from "../../src/sandbox/direct.js";
 import { shellQuote } from "../../src/process/command-line.js";
 
 export const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
@@ -130,6 +131,10 @@ export function readRecord(sandbox: Sandbox): FakeRecord {
 export function agentRun(sandbox: Sandbox, extra: Partial<AgentRun> = {}): AgentRun {
   return {
     workspace: sandbox.workspace,
+    // The adapters' own logic (argv, environment, streams) is tested without isolation; the
+    // sandbox has tests of its own (test/sandbox/) and the pipeline's run the agents inside it.
+    sandbox: new UnsandboxedSandbox(),
+    privateDir: join(sandbox.dir, "private"),
     prompt: PROMPT,
     promptFile: sandbox.promptFile,
     specPath: SPEC_PATH,

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Sandbox } from "../../src/sandbox/sandbox.js";
+import { testSandbox } from "../support/sandbox.js";
 import { MAX_CHECK_TEXT } from "../../src/checks/check-text.js";
 import { runChecks, type CheckResult, type ChecksInput } from "../../src/checks/run-checks.js";
 import { loadLocalConfig } from "../../src/config/load-local-config.js";
@@ -20,6 +22,11 @@ import {
 
 afterAll(removeCheckRepos);
 
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await testSandbox();
+});
+
 type Checks = ChecksCommands;
 
 /** kv-store's commands, without npm (its start-up would only slow the tests down). */
@@ -34,6 +41,10 @@ const KV_CHECKS: Checks = {
 function input(dir: string, extra: Partial<ChecksInput> = {}): ChecksInput {
   return {
     workspace: dir,
+    // The commands run in the real sandbox, on the test's checkout as a person's (it keeps its owner).
+    sandbox,
+    privateDir: tempDir(),
+    ownsCheckouts: false,
     reproductionTests: [REPRODUCTION_TEST],
     config: KV_CHECKS,
     env: GIT_ENV,
@@ -170,30 +181,30 @@ describe("runChecks: reproduction", () => {
     );
     expect(missingBase).toMatchObject({ conclusion: "neutral" });
     expect(missingBase!.summary).toContain(
-      "`git worktree add` could not check out the base commit",
+      "the base commit could not be checked out (`git checkout` exit 128)",
     );
-    expect(missingBase!.text).toContain("#### git worktree add");
+    expect(missingBase!.text).toContain("#### Base checkout");
     expect(await worktrees(repo.dir)).toBe(1);
   });
 
   it("runs setup in the head and in the base; a setup failing only on the base leaves it neutral", async () => {
-    const log = join(tempDir(), "setup.log");
     const repo = await checkRepo({ after: { "src/store.js": FIXED_STORE, "setup-ok": "" } });
-    const config: Checks = { ...KV_CHECKS, setup: `pwd >> "$SETUP_LOG"` };
+    // The sandbox lets a command write only in its own checkout: each setup leaves its mark there.
+    const config: Checks = { ...KV_CHECKS, setup: "pwd >> setup.log" };
+    const privateDir = tempDir();
     const results = await runChecks(
       input(repo.dir, {
         baseSha: repo.baseSha,
         config,
-        env: { ...GIT_ENV, SETUP_LOG: log },
+        privateDir,
         only: ["chant/reproduction", "chant/tests"],
       }),
     );
     expect(results.map((r) => r.conclusion)).toEqual(["success", "success"]);
-    const dirs = readFileSync(log, "utf8").trim().split("\n");
-    expect(dirs).toHaveLength(2);
-    expect(dirs[0]).toContain("chant-check-repo-");
-    expect(dirs[1]).toContain("chant-base-");
-    expect(results[1]!.summary).toContain('Setup `pwd >> "$SETUP_LOG"` ran first');
+    expect(readFileSync(join(repo.dir, "setup.log"), "utf8").trim()).toBe(repo.dir);
+    const base = join(privateDir, "base-checkout");
+    expect(readFileSync(join(base, "setup.log"), "utf8").trim()).toBe(base);
+    expect(results[1]!.summary).toContain("Setup `pwd >> setup.log` ran first");
 
     const [result] = await runChecks(
       input(repo.dir, {

@@ -15,14 +15,14 @@ import { runChecks } from "../../src/checks/run-checks.js";
 import { noMutex } from "../../src/forge/github-forge.js";
 import { childEnv, shellQuote } from "../../src/process/command-line.js";
 import { runProcess } from "../../src/process/run-process.js";
-import { commitLeftovers } from "../../src/pipeline/commit/commit-result.js";
+import { commitAgentChanges } from "../../src/pipeline/commit/commit-result.js";
 import { draftImplementationSpec } from "../../src/pipeline/draft-spec/draft-implementation-spec.js";
 import { describeResearchOutcome } from "../../src/pipeline/find-research/describe-outcome.js";
 import {
   findResearchSpec,
   type ResearchOutcome,
 } from "../../src/pipeline/find-research/find-research-spec.js";
-import { git } from "../../src/pipeline/workspace/git.js";
+import { git } from "../../src/process/git.js";
 import type { Workspace } from "../../src/pipeline/workspace/prepare-workspace.js";
 import { firstHeading } from "../../src/spec/markdown.js";
 import { parseSpec } from "../../src/spec/parse-spec.js";
@@ -140,7 +140,8 @@ describe("issue titles: drafted spec, commit message, pull request title", () =>
         });
 
         writeFileSync(join(repo, "change.txt"), String(i));
-        await commitLeftovers(workspace, SPEC_ID, draft.title);
+        await run(["add", "change.txt"]);
+        await commitAgentChanges(workspace, SPEC_ID, draft.title);
         const message = await run(["log", "-1", "--format=%B"]);
         expect(message).toBe(`chant(${SPEC_ID}): ${draft.title}\n\n`);
       }

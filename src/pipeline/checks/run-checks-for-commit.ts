@@ -1,18 +1,19 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { toCheckRunUpdate } from "../../checks/check-run-update.js";
+import type { ChecksCommands } from "../../checks/check-types.js";
 import { runChecks, type CheckResult } from "../../checks/run-checks.js";
-import type { RepoConfig } from "../../config/repo-config.js";
 import { CHECK_NAMES, type CheckName, type Forge } from "../../forge/forge.js";
 import { LocalFiles } from "../../forge/local-files.js";
 import { childEnv } from "../../process/command-line.js";
+import { git } from "../../process/git.js";
+import type { Sandbox } from "../../sandbox/sandbox.js";
 import { parseSpec } from "../../spec/parse-spec.js";
 import { isSafeSpecId } from "../../spec/spec-id.js";
 import { createRedactor } from "../../util/redact.js";
 import { findReproductionTests } from "../find-research/reproduction-tests.js";
-import { git } from "../workspace/git.js";
-import { makeWorkspaceDir } from "../workspace/workspace-dir.js";
+import { makeWorkspaceDir, removeTree } from "../workspace/workspace-dir.js";
 
 export interface ChecksRequest {
   headSha: string;
@@ -23,12 +24,21 @@ export interface ChecksRequest {
   /** Known already (from the research) or found from the branch's spec. */
   reproductionTests?: string[] | undefined;
   only?: readonly CheckName[] | undefined;
+  /** Refuse (NotABranchHead) unless headSha is the head of a branch of the repository. */
+  mustBeBranchHead?: boolean;
+}
+
+/** The commit asked for is not the head of any branch of the repository (e.g. a fork's). */
+export class NotABranchHead extends Error {
+  override readonly name = "NotABranchHead";
 }
 
 export interface ChecksDeps {
   forge: Forge;
-  /** `.github/chant.yml` of the DEFAULT branch: a pull request never chooses the commands. */
-  config: RepoConfig;
+  /** `checks:` of the DEFAULT branch's `.github/chant.yml`: a pull request never chooses the commands. */
+  config: ChecksCommands;
+  /** Where the commands run: they run the branch's code, which nobody vouched for. */
+  sandbox: Sandbox;
   workRoot: string;
   secrets: readonly string[];
   signal?: AbortSignal | undefined;
@@ -37,9 +47,10 @@ export interface ChecksDeps {
 }
 
 /**
- * The checks job: a fresh clone at the head (and its base), the commands of
- * the default branch's config, each check's run moved queued -> in_progress
- * -> completed on the head sha as it goes.
+ * The checks job: a fresh clone at the head (and a second one at its base,
+ * made before anything runs), the commands of the default branch's config
+ * run in the sandbox, each check's run moved queued -> in_progress ->
+ * completed on the head sha as it goes.
  */
 export async function runChecksForCommit(
   request: ChecksRequest,
@@ -48,7 +59,7 @@ export async function runChecksForCommit(
   const { forge } = deps;
   const names = request.only ?? CHECK_NAMES;
   const scratch = await makeWorkspaceDir(deps.workRoot, "chant-checks-");
-  const dir = join(scratch, "repo");
+  const dir = join(scratch, "head");
   try {
     const access = await forge.gitAccess();
     const redact = createRedactor([...deps.secrets, ...access.secrets]);
@@ -62,33 +73,37 @@ export async function runChecksForCommit(
     await mkdir(dir);
     await run(["init", "--quiet"]);
     await run(["remote", "add", "origin", access.url]);
+    if (request.mustBeBranchHead) {
+      const heads = await run(["ls-remote", "--heads", "origin"], true);
+      if (!heads.split("\n").some((line) => line.startsWith(`${request.headSha}\t`))) {
+        throw new NotABranchHead(request.headSha);
+      }
+    }
     await run(["fetch", "--quiet", "--depth", "100", "--no-tags", "origin", request.headSha], true);
     let baseSha = request.baseSha;
     if (baseSha) {
       // Without the base the reproduction cannot show "fails before": it says so (neutral).
-      await run(["fetch", "--quiet", "--depth", "100", "--no-tags", "origin", baseSha], true).catch(
-        () => {
-          deps.log?.warn({ baseSha }, "could not fetch the base commit");
-          baseSha = undefined;
-        },
-      );
+      try {
+        await run(["fetch", "--quiet", "--depth", "100", "--no-tags", "origin", baseSha], true);
+      } catch (error) {
+        deps.log?.warn({ baseSha, err: error }, "could not fetch the base commit");
+        baseSha = undefined;
+      }
     }
-    await run([
-      "-c",
-      "core.hooksPath=/dev/null",
-      "checkout",
-      "--quiet",
-      "--detach",
-      request.headSha,
-    ]);
+    await run(["checkout", "--quiet", "--detach", request.headSha]);
 
     const reproductionTests =
       request.reproductionTests ?? (await reproductionTestsOfBranch(dir, request.branch));
+    const privateDir = join(scratch, "sandbox");
+    await mkdir(privateDir);
     const results = await runChecks({
       workspace: dir,
+      sandbox: deps.sandbox,
+      privateDir,
+      ownsCheckouts: true,
       baseSha,
       reproductionTests,
-      config: deps.config.checks,
+      config: deps.config,
       env: childEnv({ CI: "true" }),
       redact,
       signal: deps.signal,
@@ -102,7 +117,7 @@ export async function runChecksForCommit(
     });
     return results;
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    await removeTree(scratch);
   }
 }
 

@@ -1,10 +1,9 @@
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { SpecFrontmatter } from "../../spec/frontmatter.js";
 import type { ParsedSpec } from "../../spec/parse-spec.js";
 import { serializeSpec } from "../../spec/serialize-spec.js";
 import { oneLine } from "../../util/untrusted-text.js";
 import type { VerifiedResult } from "../verify-result/verify-result.js";
+import { commitFileFromIndex } from "../workspace/index-files.js";
 import type { Workspace } from "../workspace/prepare-workspace.js";
 
 export interface CommittedResult {
@@ -20,25 +19,29 @@ export function completedAt(now: Date): string {
   return now.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** Commit whatever the agent left uncommitted, as `chant(<ID>): <title>`. */
-export async function commitLeftovers(
+/**
+ * Commit the agent's changes (staged by takeAgentChanges) as ONE commit
+ * `chant(<ID>): <title>`, by chant-bot: the agent's own commits and their
+ * messages stay in its sandbox.
+ */
+export async function commitAgentChanges(
   workspace: Workspace,
   specId: string,
   title: string,
 ): Promise<void> {
-  await workspace.git(["add", "-A"]);
-  if ((await workspace.git(["status", "--porcelain"])).trim() === "") return;
+  // Porcelain v1: the first column is the index's state; a space means nothing staged.
+  const status = await workspace.git(["status", "--porcelain", "-z", "--untracked-files=no"]);
+  if (!status.split("\0").some((entry) => entry.length > 2 && entry[0] !== " ")) return;
   await workspace.git(["commit", "--no-verify", "-m", `chant(${specId}): ${oneLine(title, 200)}`]);
 }
 
+/** Write the spec through the index (never a working-tree path) and commit it. */
 export async function writeAndCommitSpec(
   workspace: Workspace,
   spec: ParsedSpec,
   message: string,
 ): Promise<void> {
-  await writeFile(join(workspace.dir, spec.path), serializeSpec(spec));
-  await workspace.git(["add", "--", spec.path]);
-  await workspace.git(["commit", "--no-verify", "--allow-empty", "-m", message]);
+  await commitFileFromIndex(workspace.git, spec.path, serializeSpec(spec), message);
 }
 
 /**
@@ -52,7 +55,7 @@ export async function commitResult(
   verified: VerifiedResult,
   options: { specId: string; title: string; model: string | undefined; now: Date },
 ): Promise<CommittedResult> {
-  await commitLeftovers(workspace, options.specId, options.title);
+  await commitAgentChanges(workspace, options.specId, options.title);
   const commits = (
     await workspace.git(["log", "--reverse", "--format=%h", `${workspace.draftCommit}..HEAD`])
   )

@@ -1,5 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { LocalFiles } from "../../forge/local-files.js";
 import { parseSpec, type ParsedSpec } from "../../spec/parse-spec.js";
 import { serializeSpec } from "../../spec/serialize-spec.js";
@@ -39,11 +37,13 @@ export async function sendBackToResearch(
   const notes =
     verified.implementationNotes ??
     "The agent reported (exit code 3) that the recommended approach does not work, without writing Implementation Notes.";
-  const specText = await readFile(join(workspace.dir, workspace.specPath), "utf8");
+  // The spec as the agent left it (verify read it from the index); its code changes are dropped.
   await workspace.git(["reset", "--hard", workspace.draftCommit]);
   await workspace.git(["clean", "-fd"]);
-  const impl = parseSpec(workspace.specPath, specText);
-  impl.frontmatter.status = "needs_attention";
+  const impl: ParsedSpec = {
+    ...verified.spec,
+    frontmatter: { ...verified.spec.frontmatter, status: "needs_attention" },
+  };
   await writeAndCommitSpec(
     workspace,
     impl,

@@ -1,5 +1,5 @@
 import type { Forge } from "../../forge/forge.js";
-import { GitError } from "../workspace/git.js";
+import { GitError } from "../../process/git.js";
 import { PipelineStop } from "../pipeline-stop.js";
 import { secretsInChanges } from "./secrets-in-changes.js";
 import type { Workspace } from "../workspace/prepare-workspace.js";

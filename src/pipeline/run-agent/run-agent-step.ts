@@ -7,13 +7,16 @@ import type { IssueInfo } from "../../forge/forge.js";
 import { readLocalFile } from "../../forge/local-files.js";
 import { serializeSpec } from "../../spec/serialize-spec.js";
 import { parseYaml } from "../../spec/yaml.js";
+import type { Sandbox } from "../../sandbox/sandbox.js";
 import type { DraftedSpec } from "../draft-spec/draft-implementation-spec.js";
 import type { FoundResearch } from "../draft-spec/draft-for-issue.js";
 import { PipelineStop } from "../pipeline-stop.js";
 import type { Workspace } from "../workspace/prepare-workspace.js";
+import { copyForAgent } from "./agent-workspace.js";
 
 export interface RunAgentInput {
   agent: Agent;
+  sandbox: Sandbox;
   workspace: Workspace;
   draft: DraftedSpec;
   found: FoundResearch;
@@ -28,7 +31,9 @@ export interface RunAgentInput {
  * Step 4: render the implement prompt (the repository's own
  * `.chant/prompts/implement.md` if it has one), with the research and RCA
  * inlined and the issue fenced as untrusted text, and run the agent in the
- * clone. The agent never sees a GitHub token.
+ * sandbox on a copy of the clone. The agent never sees a GitHub token, the
+ * App's key or the worker's own clone; its changes come back as a patch
+ * (takeAgentChanges, step 5).
  */
 export async function runAgentStep(input: RunAgentInput): Promise<AgentResult> {
   const { workspace, draft, found, config } = input;
@@ -49,10 +54,13 @@ export async function runAgentStep(input: RunAgentInput): Promise<AgentResult> {
     },
   });
   const promptFile = join(workspace.scratch, "prompt.md");
-  await writeFile(promptFile, prompt);
+  await writeFile(promptFile, prompt, { mode: 0o644 });
+  await copyForAgent(workspace);
 
   const result = await input.agent.run({
-    workspace: workspace.dir,
+    workspace: workspace.agentDir,
+    sandbox: input.sandbox,
+    privateDir: workspace.privateDir,
     prompt,
     promptFile,
     specPath: draft.path,

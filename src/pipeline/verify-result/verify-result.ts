@@ -1,5 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { AgentResult } from "../../agents/agent.js";
 import type { RepoConfig } from "../../config/repo-config.js";
 import { uncheckedCriteria, type AcceptanceCriterion } from "../../spec/acceptance-criteria.js";
@@ -8,6 +6,7 @@ import { parseSpec, type ParsedSpec } from "../../spec/parse-spec.js";
 import { isSpecError } from "../../spec/spec-error.js";
 import { releaseNotesFilled } from "../draft-spec/draft-implementation-spec.js";
 import { PipelineStop } from "../pipeline-stop.js";
+import { readRegularFile } from "../workspace/index-files.js";
 import type { Workspace } from "../workspace/prepare-workspace.js";
 
 export interface VerifiedResult {
@@ -35,31 +34,28 @@ export async function verifyResult(
   agent: AgentResult,
   config: RepoConfig,
 ): Promise<VerifiedResult> {
-  const committed = (await workspace.git(["diff", "--name-only", workspace.draftCommit])).split(
-    "\n",
-  );
-  const untracked = (await workspace.git(["ls-files", "--others", "--exclude-standard"])).split(
-    "\n",
-  );
-  const changedFiles = [...new Set([...committed, ...untracked])]
-    .map((p) => p.trim())
+  // The agent's changes are in the index (takeAgentChanges): read them from there, never from
+  // the working tree, where a path may be a link the agent made.
+  const changedFiles = (
+    await workspace.git(["diff", "--cached", "--name-only", "-z", "--no-renames", workspace.draftCommit])
+  )
+    .split("\0")
     .filter((p) => p !== "" && p !== workspace.specPath)
     .sort();
 
+  const text = await readRegularFile(workspace.git, "", workspace.specPath);
+  if (text === undefined) {
+    throw new PipelineStop("spec_unreadable", "the agent deleted the spec", [
+      `\`${workspace.specPath}\` is gone (or is no longer a regular file).`,
+    ]);
+  }
   let spec: ParsedSpec;
   try {
-    spec = parseSpec(
-      workspace.specPath,
-      await readFile(join(workspace.dir, workspace.specPath), "utf8"),
-    );
+    spec = parseSpec(workspace.specPath, text);
   } catch (error) {
-    if (isSpecError(error)) {
-      throw new PipelineStop("spec_unreadable", "the agent left the spec unreadable", [
-        `\`${error.message}\``,
-      ]);
-    }
-    throw new PipelineStop("spec_unreadable", "the agent deleted the spec", [
-      `\`${workspace.specPath}\` is gone.`,
+    if (!isSpecError(error)) throw error;
+    throw new PipelineStop("spec_unreadable", "the agent left the spec unreadable", [
+      `\`${error.message}\``,
     ]);
   }
   const all = sections(spec.body);

@@ -1,20 +1,30 @@
-import { mkdir, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import type { Forge, GitAccess } from "../../forge/forge.js";
 import { parseSpec } from "../../spec/parse-spec.js";
 import { createRedactor, createSecretFinder, type Redactor } from "../../util/redact.js";
 import type { DraftedSpec } from "../draft-spec/draft-implementation-spec.js";
-import { git } from "./git.js";
-import { makeWorkspaceDir } from "./workspace-dir.js";
+import { PipelineStop } from "../pipeline-stop.js";
+import { git } from "../../process/git.js";
+import { commitFileFromIndex } from "./index-files.js";
+import { makeWorkspaceDir, removeTree } from "./workspace-dir.js";
 
 export const BOT_NAME = "chant-bot";
 export const BOT_EMAIL = "chant-bot@users.noreply.github.com";
 
 export interface Workspace {
-  /** The clone. */
+  /**
+   * The worker's own clone. Only the worker's hardened git (git.ts) ever
+   * works in it, and no sandboxed command ever has it writable: the agent
+   * works in a copy (`agentDir`) and its changes come back as a patch.
+   */
   dir: string;
-  /** Scratch space next to the clone (the prompt file): never committed. */
+  /** The job's directory: the clone, the agent's copy, the sandbox's private files. */
   scratch: string;
+  /** Where the agent works: a copy of the clone at the draft commit, handed to the sandbox. */
+  agentDir: string;
+  /** The sandbox's private directory for this job (a HOME of its own). */
+  privateDir: string;
   branch: string;
   specPath: string;
   /** The default branch's head the branch starts from. */
@@ -30,7 +40,12 @@ export interface Workspace {
   holdsSecret: (text: string) => boolean;
   git(
     args: readonly string[],
-    options?: { timeoutMs?: number; maxOutputBytes?: number },
+    options?: {
+      timeoutMs?: number;
+      maxOutputBytes?: number;
+      input?: string;
+      encoding?: "utf8" | "latin1";
+    },
   ): Promise<string>;
   /** git with the forge's credentials (fetch, push). */
   gitRemote(args: readonly string[]): Promise<string>;
@@ -50,20 +65,27 @@ export interface PrepareOptions {
 /**
  * Step 3: a fresh shallow clone (credentials per command, never in
  * .git/config), branch `chant/<ID>` from the default branch, and the drafted
- * spec committed first. Removed by `dispose()`, also on failure.
+ * spec committed first (written through git's index, never through a path
+ * of the checkout a repository could have made a symbolic link). Removed by
+ * `dispose()`, also on failure.
  */
 export async function prepareWorkspace(options: PrepareOptions): Promise<Workspace> {
   const { draft, signal } = options;
   const scratch = await makeWorkspaceDir(options.workRoot, `chant-${draft.id}-`);
   const dir = join(scratch, "repo");
-  const dispose = () => rm(scratch, { recursive: true, force: true });
+  const dispose = () => removeTree(scratch);
   try {
     const access: GitAccess = await options.forge.gitAccess();
     const redact = createRedactor([...options.secrets, ...access.secrets]);
     const holdsSecret = createSecretFinder([...options.secrets, ...access.secrets]);
     const local = (
       args: readonly string[],
-      o: { timeoutMs?: number; maxOutputBytes?: number } = {},
+      o: {
+        timeoutMs?: number;
+        maxOutputBytes?: number;
+        input?: string;
+        encoding?: "utf8" | "latin1";
+      } = {},
     ) => git(args, { cwd: dir, redact, signal, ...o });
     const remote = (args: readonly string[]) =>
       git(args, { cwd: dir, redact, signal, env: access.env });
@@ -81,17 +103,14 @@ export async function prepareWorkspace(options: PrepareOptions): Promise<Workspa
         access.url,
         dir,
       ],
-      {
-        cwd: scratch,
-        redact,
-        signal,
-        env: access.env,
-      },
+      { cwd: scratch, redact, signal, env: access.env },
     );
     await local(["config", "user.name", BOT_NAME]);
     await local(["config", "user.email", BOT_EMAIL]);
     const baseSha = (await local(["rev-parse", "HEAD"])).trim();
     const branch = `chant/${draft.id}`;
+    const privateDir = join(scratch, "sandbox");
+    await mkdir(privateDir);
 
     const listed = (
       await remote(["ls-remote", "--heads", "origin", `refs/heads/${branch}`])
@@ -103,10 +122,15 @@ export async function prepareWorkspace(options: PrepareOptions): Promise<Workspa
     }
 
     await local(["checkout", "-b", branch]);
-    await mkdir(dirname(join(dir, draft.path)), { recursive: true });
-    await writeFile(join(dir, draft.path), draft.content);
-    await local(["add", "--", draft.path]);
-    await local(["commit", "--no-verify", "-m", `chant(${draft.id}): draft implementation spec`]);
+    await refuseLinkedPath(local, "HEAD", draft.path);
+    await commitFileFromIndex(
+      local,
+      draft.path,
+      draft.content,
+      `chant(${draft.id}): draft implementation spec`,
+    );
+    // The working tree too: the agent's copy is made from it.
+    await local(["checkout", "--", draft.path]);
     return workspace(false);
 
     async function workspace(resumed: boolean): Promise<Workspace> {
@@ -114,6 +138,8 @@ export async function prepareWorkspace(options: PrepareOptions): Promise<Workspa
       return {
         dir,
         scratch,
+        agentDir: join(scratch, "agent"),
+        privateDir,
         branch,
         specPath: draft.path,
         baseSha,
@@ -130,6 +156,33 @@ export async function prepareWorkspace(options: PrepareOptions): Promise<Workspa
   } catch (error) {
     await dispose();
     throw error;
+  }
+}
+
+/**
+ * A spec is never written where the repository has a symbolic link on the
+ * way (`.chant/specs -> /etc`): git would not follow it, but a reader of the
+ * checkout would, and the repository would not be what chant expects.
+ */
+export async function refuseLinkedPath(
+  local: (args: readonly string[]) => Promise<string>,
+  ref: string,
+  path: string,
+): Promise<void> {
+  const parts = path.split("/");
+  const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join("/"));
+  const listing = await local(["ls-tree", "-z", ref, "--", ...prefixes]);
+  for (const entry of listing.split("\0")) {
+    const match = /^(\d+) \w+ [0-9a-f]+\t(.*)$/s.exec(entry);
+    if (match && match[1] === "120000") {
+      throw new PipelineStop(
+        "symlink_in_path",
+        `\`${match[2]}\` is a symbolic link in the repository, so the spec is not written there`,
+        [
+          `chant keeps specs in \`.chant/specs/\` as plain files. Replace the link \`${match[2]}\` with a directory on the default branch.`,
+        ],
+      );
+    }
   }
 }
 

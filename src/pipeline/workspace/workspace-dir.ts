@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /** Names the process that made a workspace directory (see makeWorkspaceDir). */
@@ -45,5 +45,34 @@ export async function ownerIsGone(dir: string): Promise<boolean | undefined> {
   } catch (error) {
     // EPERM: alive, someone else's.
     return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+/**
+ * Remove a job's directory, also where a sandboxed command left directories
+ * it made unwritable (mode 0555 or 0000) so that a plain `rm -rf` fails for
+ * a worker that is not root. Never follows symbolic links.
+ */
+export async function removeTree(dir: string): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EACCES" && code !== "EPERM") throw error;
+  }
+  await makeRemovable(dir);
+  await rm(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
+}
+
+async function makeRemovable(root: string): Promise<void> {
+  const stack = [root];
+  while (stack.length > 0) {
+    const path = stack.pop()!;
+    const stat = await lstat(path).catch(() => undefined);
+    if (!stat?.isDirectory()) continue;
+    await chmod(path, 0o700).catch(() => undefined);
+    const names = await readdir(path).catch(() => [] as string[]);
+    for (const name of names) stack.push(join(path, name));
   }
 }
