@@ -1,6 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createRedactor, redactKnownTokens, secretForms } from "../../src/util/redact.js";
+import {
+  createRedactor,
+  createSecretFinder,
+  redactKnownTokens,
+  secretForms,
+} from "../../src/util/redact.js";
 
 const SECRET = "s3cr3t-Pa55word/with+odd=chars";
 const TOKEN = "ghs_16C7e42F292c6912E7710c838347Ae178B4a";
@@ -109,6 +114,130 @@ describe("createRedactor: plain and encoded secrets", () => {
     const other = "ghp_" + "A".repeat(36);
     expect(createRedactor([SECRET])(`${SECRET} ${other}`)).toBe("[REDACTED] [REDACTED]");
     expect(createRedactor([])(other)).toBe("[REDACTED]");
+  });
+});
+
+describe("createRedactor: hex and reversed forms", () => {
+  const redact = createRedactor([SECRET, TOKEN]);
+  const hex = (text: string) => Buffer.from(text).toString("hex");
+  const reverse = (text: string) => [...text].reverse().join("");
+
+  it("redacts the hex form, lower and upper case, also inside longer hex", () => {
+    for (const secret of [SECRET, TOKEN]) {
+      expect(redact(`env: ${hex(secret)}\n`)).toBe("env: [REDACTED]\n");
+      expect(redact(`env: ${hex(secret).toUpperCase()}\n`)).toBe("env: [REDACTED]\n");
+      expect(redact(`${hex("PATH=/usr/bin\nTOKEN=")}${hex(secret)}0a`)).toBe(
+        `${hex("PATH=/usr/bin\nTOKEN=")}[REDACTED]0a`,
+      );
+    }
+  });
+
+  it("redacts the secret and its encodings written backwards", () => {
+    expect(redact(`x ${reverse(TOKEN)} y`)).toBe("x [REDACTED] y");
+    expect(redact(reverse(Buffer.from(SECRET).toString("base64")))).toBe("[REDACTED]");
+    expect(redact(reverse(hex(SECRET)))).toBe("[REDACTED]");
+    expect(redact(hex(reverse(SECRET)))).toBe("[REDACTED]");
+  });
+
+  it("redacts each long line of a multi-line secret in hex", () => {
+    const key = [
+      "-----BEGIN TEST KEY-----",
+      "A".repeat(20) + "x9".repeat(20),
+      "-----END TEST KEY-----",
+    ];
+    const redactKey = createRedactor([key.join("\n")]);
+    expect(redactKey(`dump ${hex(key[1]!)} end`)).toBe("dump [REDACTED] end");
+  });
+});
+
+describe("createSecretFinder: encodings and noise", () => {
+  const WEBHOOK = "whsec+Zm9vYmFy/c2VjcmV0=x9Q2!";
+  const holds = createSecretFinder([SECRET, TOKEN, WEBHOOK]);
+  const hex = (text: string) => Buffer.from(text).toString("hex");
+  const reverse = (text: string) => [...text].reverse().join("");
+  const wrap = (text: string, width: number) =>
+    text.replace(new RegExp(`.{${width}}`, "g"), "$&\n");
+
+  it.each<[string, string]>([
+    ["plain", `x ${WEBHOOK} y`],
+    ["hex", `${hex(`a${WEBHOOK}`)}`],
+    ["upper-case hex wrapped at 60", wrap(hex(`env\nWEBHOOK=${WEBHOOK}\n`).toUpperCase(), 60)],
+    ["hex with 0x prefixes", [...Buffer.from(TOKEN)].map((b) => `0x${b.toString(16)}`).join(", ")],
+    ["hex with \\x escapes", [...Buffer.from(TOKEN)].map((b) => `\\x${b.toString(16)}`).join("")],
+    [
+      "hex with \\u00 escapes",
+      [...Buffer.from(TOKEN)].map((b) => `\\u00${b.toString(16)}`).join(""),
+    ],
+    ["hex separated by colons", [...Buffer.from(WEBHOOK)].map((b) => b.toString(16)).join(":")],
+    ["URL-encoded", `?s=${encodeURIComponent(WEBHOOK)}`],
+    [
+      "URL-encoded with lower-case escapes",
+      `?s=${encodeURIComponent(WEBHOOK).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase())}`,
+    ],
+    [
+      "every byte percent-encoded",
+      [...Buffer.from(TOKEN)].map((b) => `%${b.toString(16)}`).join(""),
+    ],
+    ["base64 behind one byte", Buffer.from(`x${WEBHOOK}`).toString("base64")],
+    ["base64url", Buffer.from(`xy${SECRET}`).toString("base64url")],
+    ["reversed", reverse(TOKEN)],
+    ["reversed base64", reverse(Buffer.from(WEBHOOK).toString("base64"))],
+    ["base64 of the reversed secret", Buffer.from(reverse(WEBHOOK)).toString("base64")],
+    ["reversed hex", reverse(hex(TOKEN))],
+    ["split by spaces", TOKEN.replace(/(.{5})/g, "$1 ")],
+    ["split by zero-width spaces", TOKEN.replace(/(.{5})/g, "$1\u200b")],
+    [
+      "a JS concatenation",
+      `const t = "${TOKEN.slice(0, 9)}" +\n  "${TOKEN.slice(9, 30)}"\n  + "${TOKEN.slice(30)}";`,
+    ],
+    ["a PHP concatenation", `$t = '${WEBHOOK.slice(0, 12)}' . '${WEBHOOK.slice(12)}';`],
+    ["an array joined", `["${TOKEN.slice(0, 20)}", "${TOKEN.slice(20)}"].join("")`],
+    ["Python implicit concatenation", `t = ("${TOKEN.slice(0, 20)}"\n     "${TOKEN.slice(20)}")`],
+    ["UTF-16", Buffer.from(`k=${WEBHOOK}`, "utf16le").toString("latin1")],
+  ])("finds a secret %s", (_label, text) => {
+    expect(holds(text)).toBe(true);
+  });
+
+  it("finds each long line of a multi-line secret in hex wrapped over lines", () => {
+    const line = "MIIEowIBAAKCAQEA" + "q3mZ0r8FvQ".repeat(4);
+    const key = ["-----BEGIN RSA PRIVATE KEY-----", line, "-----END RSA PRIVATE KEY-----"].join(
+      "\n",
+    );
+    const holdsKey = createSecretFinder([key]);
+    expect(holdsKey(wrap(hex(`junk ${line} junk`), 60))).toBe(true);
+    // Every key has the armor lines: they alone are not the key.
+    expect(holdsKey(wrap(hex("-----BEGIN RSA PRIVATE KEY-----"), 60))).toBe(false);
+    expect(holdsKey('if (pem.startsWith("-----BEGIN RSA PRIVATE KEY-----")) {')).toBe(false);
+  });
+
+  it("finds nothing in ordinary code, hashes and encoded binary data", () => {
+    const code = [
+      'import { createHash } from "node:crypto";',
+      `const sha = "${seededBytes(7, 20).toString("hex")}";`,
+      `const SHA = "${seededBytes(8, 32).toString("hex").toUpperCase()}";`,
+      `const msg = "a" + 'b' + \`c\` + ["d", "e"].join(",") + "0x1f" + "\\x41";`,
+      'const header = { Authorization: "Bearer test-token" };',
+      "const fake = 'ghs_short';",
+    ].join("\n");
+    expect(holds(code)).toBe(false);
+    expect(holds(wrap(seededBytes(9, 300_000).toString("base64"), 76))).toBe(false);
+    expect(holds(wrap(seededBytes(10, 300_000).toString("hex"), 60))).toBe(false);
+    expect(holds(seededBytes(11, 300_000).toString("latin1"))).toBe(false);
+  });
+
+  it("stays fast: 8 MB of random printable text with a PEM-sized secret set", () => {
+    const lines = Array.from({ length: 26 }, (_, i) => seededBytes(i + 500, 48).toString("base64"));
+    const key = ["-----BEGIN RSA PRIVATE KEY-----", ...lines, "-----END RSA PRIVATE KEY-----"].join(
+      "\n",
+    );
+    const holdsAll = createSecretFinder([key, WEBHOOK, TOKEN]);
+    const bytes = seededBytes(12, 8_000_000);
+    for (let i = 0; i < bytes.length; i += 1) bytes[i] = i % 61 === 60 ? 10 : 32 + (bytes[i]! % 95);
+    const text = bytes.toString("latin1");
+    const started = performance.now();
+    expect(holdsAll(text)).toBe(false);
+    // About 0.2 s on an idle machine; the bound leaves room for a busy one.
+    expect(performance.now() - started).toBeLessThan(3000);
   });
 });
 
