@@ -8,6 +8,7 @@ import {
   type StatusUpdate,
 } from "../pipeline/status/status-comment.js";
 import { MAX_READ_BYTES } from "./local-files.js";
+import { GIT_TOKEN_REQUEST } from "./scoped-installation-auth.js";
 import type {
   CheckName,
   CheckRunUpdate,
@@ -271,7 +272,9 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
 
   async gitAccess(): Promise<GitAccess> {
     const { cloneUrl } = await this.repo();
-    const { token } = (await this.octokit.auth({ type: "installation" })) as { token: string };
+    // A token of its own for git, which puts it in git's environment: with the worker's
+    // scoped auth (scoped-installation-auth.ts) it reaches this repository's contents only.
+    const { token } = (await this.octokit.auth(GIT_TOKEN_REQUEST)) as { token: string };
     const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
     const origin = new URL(cloneUrl).origin;
     return {

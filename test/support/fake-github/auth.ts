@@ -6,6 +6,8 @@
  */
 import { createPublicKey, generateKeyPairSync, randomBytes, verify } from "node:crypto";
 import type { KeyObject } from "node:crypto";
+import { fullScope } from "./token-scope.js";
+import type { TokenScope } from "./token-scope.js";
 
 export interface AppKeys {
   privateKeyPem: string;
@@ -99,6 +101,10 @@ export interface InstallationToken {
   installationId: number;
   createdAt: number;
   expiresAt: number;
+  /** What it may reach (see token-scope.ts): all the installation's repositories and the app's permissions unless narrowed. */
+  scope: TokenScope;
+  /** The access-token request's body as sent (undefined for tokens made test-side). */
+  requested?: unknown;
 }
 
 const TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -106,12 +112,19 @@ const TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 export function newInstallationToken(
   installationId: number,
   lifetimeMs: number,
+  scope: TokenScope = fullScope(),
 ): InstallationToken {
   const bytes = randomBytes(36);
   let body = "";
   for (const byte of bytes) body += TOKEN_ALPHABET[byte % TOKEN_ALPHABET.length];
   const createdAt = Date.now();
-  return { token: `ghs_${body}`, installationId, createdAt, expiresAt: createdAt + lifetimeMs };
+  return {
+    token: `ghs_${body}`,
+    installationId,
+    createdAt,
+    expiresAt: createdAt + lifetimeMs,
+    scope,
+  };
 }
 
 export type AuthInfo =

@@ -48,6 +48,14 @@ import type {
   RepoRef,
   RepoState,
 } from "./state.js";
+import {
+  allows,
+  enforceRestScope,
+  fullScope,
+  requestedScope,
+  tokenMayReach,
+} from "./token-scope.js";
+import type { TokenPermissions, TokenScope } from "./token-scope.js";
 import { deliverWebhook } from "./webhooks.js";
 import type { DeliverOptions, DeliveryResult } from "./webhooks.js";
 
@@ -453,19 +461,44 @@ export class FakeGitHub {
     return sha;
   }
 
-  /** An installation token minted test-side (e.g. to clone in a test), valid one hour. */
-  createInstallationToken(installationId = this.installationId): string {
-    const token = newInstallationToken(installationId, TOKEN_LIFETIME_MS);
+  /**
+   * An installation token minted test-side (e.g. to clone in a test), valid one hour;
+   * `scope` narrows it as an access-token request's body would (`repositories`, `permissions`).
+   */
+  createInstallationToken(
+    installationId = this.installationId,
+    scope?: { repositories?: string[]; permissions?: TokenPermissions },
+  ): string {
+    const { repositories: _repositories, ...narrowed } = scope
+      ? requestedScope(this.store, installationId, scope)
+      : { repositories: null, ...fullScope() };
+    const token = newInstallationToken(installationId, TOKEN_LIFETIME_MS, narrowed);
     this.store.tokens.set(token.token, token);
     return token.token;
   }
 
-  /** Every installation token issued so far (through the API or test-side). */
-  issuedTokens(): { token: string; installationId: number; expiresAt: string }[] {
+  /**
+   * Every installation token issued so far (through the API or test-side), with what it may
+   * reach (`repositories`: full names, null for all of the installation's) and the body of
+   * the access-token request that asked for it.
+   */
+  issuedTokens(): {
+    token: string;
+    installationId: number;
+    expiresAt: string;
+    repositories: string[] | null;
+    permissions: TokenPermissions;
+    requested: unknown;
+  }[] {
+    const nameOf = (id: number) =>
+      [...this.store.repos.values()].find((r) => r.id === id)?.fullName ?? String(id);
     return [...this.store.tokens.values()].map((t) => ({
       token: t.token,
       installationId: t.installationId,
       expiresAt: isoNow(t.expiresAt),
+      repositories: t.scope.repositoryIds?.map(nameOf) ?? null,
+      permissions: { ...t.scope.permissions },
+      requested: t.requested,
     }));
   }
 
@@ -652,6 +685,13 @@ export class FakeGitHub {
     return { kind: "installation", installationId: token.installationId, token: token.token };
   }
 
+  /** What the request's installation token may reach (everything for other credentials). */
+  private scopeOf(auth: AuthInfo): TokenScope {
+    return (
+      (auth.kind === "installation" && this.store.tokens.get(auth.token)?.scope) || fullScope()
+    );
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const url = new URL(req.url ?? "/", this.url);
@@ -766,6 +806,7 @@ export class FakeGitHub {
       });
     }
     ctx.params = match.params;
+    if (auth.kind === "installation") enforceRestScope(this.store, ctx, this.scopeOf(auth));
     return match.handler(ctx);
   }
 
@@ -782,12 +823,42 @@ export class FakeGitHub {
     const variables = (
       body.variables && typeof body.variables === "object" ? body.variables : {}
     ) as Record<string, unknown>;
+    const scope = this.scopeOf(ctx.auth);
+    const owner = variables[parsed.ownerVar];
+    const name = variables[parsed.nameVar];
+    const target =
+      typeof owner === "string" && typeof name === "string"
+        ? this.store.findRepo(owner, name)
+        : undefined;
+    if (
+      target &&
+      target.installationId === installationId &&
+      tokenMayReach(scope, target) &&
+      !allows(scope.permissions, "contents", "read")
+    ) {
+      return {
+        status: 200,
+        body: {
+          data: { repository: null },
+          errors: [
+            {
+              type: "FORBIDDEN",
+              path: ["repository"],
+              locations: [{ line: 2, column: 3 }],
+              message: "Resource not accessible by integration",
+            },
+          ],
+        },
+      };
+    }
     const answer = await answerBlobQuery(
       parsed,
       variables,
       (owner, name) => {
         const repo = this.store.findRepo(owner, name);
-        return repo && repo.installationId === installationId ? repo : null;
+        return repo && repo.installationId === installationId && tokenMayReach(scope, repo)
+          ? repo
+          : null;
       },
       this.options.blobTextLimit ?? DEFAULT_BLOB_TEXT_LIMIT,
     );
@@ -817,7 +888,13 @@ export class FakeGitHub {
     const repo = match
       ? this.store.findRepo(decodeURIComponent(match[1]!), decodeURIComponent(match[2]!))
       : undefined;
-    if (!match || !repo || repo.installationId !== auth.installationId) {
+    const scope = this.scopeOf(auth);
+    if (
+      !match ||
+      !repo ||
+      repo.installationId !== auth.installationId ||
+      !tokenMayReach(scope, repo)
+    ) {
       req.resume();
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("Repository not found.\n");
@@ -825,6 +902,16 @@ export class FakeGitHub {
     }
     const rest = match[3] ?? "/";
     const isPush = req.method === "POST" && rest === "/git-receive-pack";
+    // A push (receive-pack, also its ref advertisement) needs contents: write; a fetch, read.
+    const service =
+      rest === "/info/refs" ? url.searchParams.get("service") : rest.replace(/^\//, "");
+    const needed = service === "git-receive-pack" ? "write" : "read";
+    if (!allows(scope.permissions, "contents", needed)) {
+      req.resume();
+      res.writeHead(403, { "content-type": "text/plain" });
+      res.end(`Permission to ${repo.fullName}.git denied to ${this.store.botLogin}.\n`);
+      return;
+    }
     const before = isPush ? await refSnapshot(repo) : null;
     await serveGitHttp({
       req,

@@ -2,10 +2,10 @@
 import { newInstallationToken } from "./auth.js";
 import { commitInfo, git, isSafeRef, lsTree, readBlob, resolveCommit, runGit } from "./git.js";
 import type { CommitInfo } from "./git.js";
-import { HttpError, isoNow, notFound, paginate } from "./http.js";
+import { HttpError, bodyObject, isoNow, notFound, paginate } from "./http.js";
 import type { Router } from "./http.js";
-import { APP_PERMISSIONS } from "./state.js";
 import type { Permission, RepoState, Store } from "./state.js";
+import { requestedScope } from "./token-scope.js";
 
 /** GitHub wraps base64 content at 60 characters (and clients must cope with the newlines). */
 export function wrappedBase64(data: Buffer): string {
@@ -40,18 +40,24 @@ export function registerRepoRoutes(router: Router, store: Store): void {
     return { status: 200, body: store.installationJson(installation) };
   });
 
+  // `repositories` (names) / `repository_ids` and `permissions` narrow the token; token-scope.ts
+  // validates them as GitHub does (422) and the stand-in enforces them on every later request.
   router.on("POST", "/app/installations/:id/access_tokens", (ctx) => {
     const installation = store.installations.get(Number(ctx.params.id));
     if (!installation) throw notFound();
-    const token = newInstallationToken(installation.id, TOKEN_LIFETIME_MS);
+    const body = bodyObject(ctx);
+    const { repositories, ...scope } = requestedScope(store, installation.id, body);
+    const token = newInstallationToken(installation.id, TOKEN_LIFETIME_MS, scope);
+    token.requested = ctx.body;
     store.tokens.set(token.token, token);
     return {
       status: 201,
       body: {
         token: token.token,
         expires_at: isoNow(token.expiresAt),
-        permissions: APP_PERMISSIONS,
+        permissions: scope.permissions,
         repository_selection: "selected",
+        ...(repositories ? { repositories: repositories.map((r) => store.repoJson(r)) } : {}),
       },
     };
   });
