@@ -9,10 +9,20 @@ export class StartupError extends Error {
   override readonly name = "StartupError";
 }
 
+/** The webhook secret used with CHANT_ALLOW_UNSIGNED_WEBHOOKS=1 and no WEBHOOK_SECRET: known to everyone. */
+export const DEVELOPMENT_WEBHOOK_SECRET = "development";
+
+/** Default cap on the bytes of webhook bodies held, across all requests, before their signature is checked. */
+export const DEFAULT_WEBHOOK_INFLIGHT_MB = 64;
+
 export interface AppEnv {
   appId: number;
   privateKey: string;
   webhookSecret: string;
+  /** Cap on unverified webhook body bytes held at once (CHANT_WEBHOOK_INFLIGHT_MB). */
+  webhookInflightBytes: number;
+  /** Things to say loudly at start (the web role logs them as warnings). */
+  warnings: string[];
   port: number;
   host: string | undefined;
   production: boolean;
@@ -46,12 +56,8 @@ export function readAppEnv(env: NodeJS.ProcessEnv): AppEnv {
     );
   }
   const privateKey = readPrivateKey(env);
-  const webhookSecret = env.WEBHOOK_SECRET ?? "";
-  if (!webhookSecret && production) {
-    throw new StartupError(
-      "WEBHOOK_SECRET is not set: in production chant-bot refuses to accept webhooks it cannot verify. Set it to the GitHub App's webhook secret.",
-    );
-  }
+  const warnings: string[] = [];
+  const webhookSecret = readWebhookSecret(env, production, warnings);
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new StartupError(`PORT "${env.PORT}" is not a port number.`);
@@ -79,7 +85,9 @@ export function readAppEnv(env: NodeJS.ProcessEnv): AppEnv {
   return {
     appId,
     privateKey,
-    webhookSecret: webhookSecret || "development",
+    webhookSecret,
+    webhookInflightBytes: readInflightMb(env) * 1024 * 1024,
+    warnings,
     port,
     host: env.HOST || undefined,
     production,
@@ -94,6 +102,50 @@ export function readAppEnv(env: NodeJS.ProcessEnv): AppEnv {
     admin: adminUser && adminPassword ? { user: adminUser, password: adminPassword } : undefined,
     metricsToken: env.CHANT_METRICS_TOKEN || undefined,
   };
+}
+
+/**
+ * WEBHOOK_SECRET, required whatever NODE_ENV is: without it every delivery
+ * would be checked against a secret anyone can guess. The one way around it is
+ * explicit and for development only: CHANT_ALLOW_UNSIGNED_WEBHOOKS=1 accepts
+ * deliveries signed with the literal secret `development` (as a local webhook
+ * proxy or a test script can sign them), with a warning at start; production
+ * refuses the flag.
+ */
+function readWebhookSecret(
+  env: NodeJS.ProcessEnv,
+  production: boolean,
+  warnings: string[],
+): string {
+  const secret = env.WEBHOOK_SECRET ?? "";
+  const allowUnsigned = env.CHANT_ALLOW_UNSIGNED_WEBHOOKS === "1";
+  if (secret) return secret;
+  if (!allowUnsigned) {
+    throw new StartupError(
+      "WEBHOOK_SECRET is not set: chant-bot refuses to accept webhooks it cannot verify. Set it to the GitHub App's webhook secret (for local development only: CHANT_ALLOW_UNSIGNED_WEBHOOKS=1).",
+    );
+  }
+  if (production) {
+    throw new StartupError(
+      "CHANT_ALLOW_UNSIGNED_WEBHOOKS=1 is for development and is refused with NODE_ENV=production: set WEBHOOK_SECRET to the GitHub App's webhook secret.",
+    );
+  }
+  warnings.push(
+    `WEBHOOK_SECRET is not set and CHANT_ALLOW_UNSIGNED_WEBHOOKS=1: deliveries signed with the publicly known secret "${DEVELOPMENT_WEBHOOK_SECRET}" are accepted, so anyone who can reach this port can start jobs as any user; for local development only.`,
+  );
+  return DEVELOPMENT_WEBHOOK_SECRET;
+}
+
+/** CHANT_WEBHOOK_INFLIGHT_MB: at least one payload of GitHub's maximum size (25 MB) must fit. */
+function readInflightMb(env: NodeJS.ProcessEnv): number {
+  const raw = env.CHANT_WEBHOOK_INFLIGHT_MB;
+  if (raw === undefined || raw === "") return DEFAULT_WEBHOOK_INFLIGHT_MB;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 25 || n > 4096)
+    throw new StartupError(
+      `CHANT_WEBHOOK_INFLIGHT_MB "${raw}" must be a whole number of MiB from 25 (one payload of GitHub's maximum size) to 4096.`,
+    );
+  return n;
 }
 
 /** PRIVATE_KEY (PEM, with \n escapes, or base64 of the PEM) or PRIVATE_KEY_PATH, checked to be a key. */

@@ -44,6 +44,7 @@ export interface StartOptions {
  */
 export async function startRoles(options: StartOptions): Promise<RunningApp> {
   const { appEnv, log, roles } = options;
+  if (roles.includes("web")) for (const warning of appEnv.warnings) log.warn(warning);
   const agent: Agent | undefined = roles.includes("worker")
     ? agentOrRefuse(options.env)
     : undefined;
@@ -93,6 +94,7 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
   const server = createWebServer({
     probot: web ? probot : undefined,
     webhookSecret: appEnv.webhookSecret,
+    webhookInflightBytes: appEnv.webhookInflightBytes,
     log,
     routes,
     metrics,

@@ -246,12 +246,25 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
       issue_number: target,
       per_page: 100,
     });
-    const found = comments.find(
-      (c) =>
-        isStatusComment(c.body) && (c.user?.type === "Bot" || c.performed_via_github_app != null),
-    );
+    const found = comments.find((c) => isStatusComment(c.body) && this.isOurs(c));
     if (found) this.statusCommentIds.set(target, found.id);
     return found;
+  }
+
+  /**
+   * Whether a comment was written by this app: the marker alone proves
+   * nothing (anyone, another app included, can paste it), so a status comment
+   * is adopted only when GitHub says this App made it. Without an app id
+   * (tools and tests only: every served process has APP_ID) a comment by any
+   * bot or app is taken, as before; a person's never is.
+   */
+  private isOurs(comment: {
+    user?: { type?: string } | null;
+    performed_via_github_app?: { id?: number } | null;
+  }): boolean {
+    const { appId } = this.options;
+    if (appId !== undefined) return comment.performed_via_github_app?.id === appId;
+    return comment.user?.type === "Bot" || comment.performed_via_github_app != null;
   }
 
   async react(target: ReactionTarget, reaction: Reaction): Promise<void> {

@@ -51,7 +51,7 @@ export interface Metrics {
   text(): Promise<string>;
   /** Read these queues' job counts on each scrape. */
   watchQueues(queues: MetricsQueues): void;
-  /** A webhook delivery and what became of it. `event` is GitHub's event name (`issues`, ...). */
+  /** A webhook delivery and what became of it. `event` is GitHub's event name (`issues`, ...); unknown names count as `other`. */
   delivery(event: string, outcome: DeliveryOutcome): void;
   jobDuration(queue: QueueName, outcome: JobOutcome, ms: number): void;
   /** A pipeline step (`find_research`, `draft_spec`, `agent`, `publish`, `checks`, ...): a small fixed set, never ids. */
@@ -63,6 +63,33 @@ export interface Metrics {
   githubRequest(method: string, status: number | undefined): void;
   /** The `x-ratelimit-remaining` GitHub last reported for a resource (`core`, `graphql`, ...). */
   rateLimitRemaining(resource: string, remaining: number): void;
+}
+
+/**
+ * The `event` label's values: the events the app subscribes to (app.yml) and
+ * the ones GitHub sends every App regardless (ping, installation, ...). Any
+ * other name (a refused delivery's `x-github-event` is whatever its sender
+ * wrote) counts as `other`, so strangers cannot add series to the scrape.
+ */
+export const DELIVERY_EVENT_LABELS: ReadonlySet<string> = new Set([
+  // Subscribed in app.yml.
+  "issues",
+  "issue_comment",
+  "pull_request",
+  "check_run",
+  "check_suite",
+  // Sent to every GitHub App.
+  "ping",
+  "installation",
+  "installation_repositories",
+  "installation_target",
+  "github_app_authorization",
+  "meta",
+]);
+
+/** A delivery's event name as the `event` label: a known name, or `other`. */
+export function deliveryEventLabel(event: string): string {
+  return DELIVERY_EVENT_LABELS.has(event) ? event : "other";
 }
 
 const PREFIX = "chant_bot_";
@@ -208,7 +235,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     text: () => registry.metrics(),
     watchQueues: watch,
     delivery(event, outcome) {
-      deliveries.inc({ event, outcome });
+      deliveries.inc({ event: deliveryEventLabel(event), outcome });
     },
     jobDuration(queue, outcome, ms) {
       jobSeconds.observe({ queue, outcome }, seconds(ms));

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Probot } from "probot";
 import { RedisUnavailableError } from "../queue/connection.js";
 import { takeDeliveryNote, type DeliveryOutcome } from "./web-deps.js";
-import { guardWebhook } from "./webhook-guard.js";
+import { DEFAULT_INFLIGHT_BYTES, guardWebhook, InflightBudget } from "./webhook-guard.js";
 
 export const DEFAULT_WEBHOOK_PATH = "/api/github/webhooks";
 
@@ -19,6 +19,14 @@ export interface WebServerOptions {
   probot?: Probot | undefined;
   webhookSecret: string;
   webhookPath?: string;
+  /**
+   * Cap on the webhook body bytes held before their signature is checked,
+   * across all requests (default 64 MiB); over it, deliveries get 503 with
+   * `Retry-After`. Or a budget of one's own, to watch it (tests).
+   */
+  webhookInflightBytes?: number | InflightBudget | undefined;
+  /** How long a webhook body may take to arrive (default 10 s): past it, 408. */
+  webhookBodyTimeoutMs?: number | undefined;
   log: Logger;
   routes?: Route[];
   metrics?: { delivery(event: string, outcome: DeliveryOutcome): void } | undefined;
@@ -31,6 +39,10 @@ export interface WebServerOptions {
  */
 export function createWebServer(options: WebServerOptions): Server {
   const webhookPath = options.webhookPath ?? DEFAULT_WEBHOOK_PATH;
+  const budget =
+    options.webhookInflightBytes instanceof InflightBudget
+      ? options.webhookInflightBytes
+      : new InflightBudget(options.webhookInflightBytes ?? DEFAULT_INFLIGHT_BYTES);
   return createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
       options.log.error({ err: error }, "unexpected error in the HTTP server");
@@ -54,18 +66,29 @@ export function createWebServer(options: WebServerOptions): Server {
 
   async function receive(req: IncomingMessage, res: ServerResponse, probot: Probot): Promise<void> {
     const started = Date.now();
-    const guard = await guardWebhook(req, options.webhookSecret);
+    const guard = await guardWebhook(req, options.webhookSecret, {
+      budget,
+      bodyTimeoutMs: options.webhookBodyTimeoutMs,
+    });
     if (!guard.ok) {
-      options.metrics?.delivery(
-        String(req.headers["x-github-event"] ?? "unknown").slice(0, 40),
-        "invalid",
-      );
+      // The header is the sender's: metrics map names GitHub does not send to one label.
+      const event = req.headers["x-github-event"];
+      options.metrics?.delivery(typeof event === "string" ? event : "unknown", "invalid");
       options.log.warn(
-        { status: guard.status, reason: guard.error, delivery: req.headers["x-github-delivery"] },
+        {
+          status: guard.status,
+          reason: guard.error,
+          delivery: String(req.headers["x-github-delivery"] ?? "").slice(0, 100),
+        },
         "webhook refused",
       );
-      send(res, guard.status, { error: guard.error });
-      if (guard.status === 413) req.destroy();
+      const unread = guard.status === 413 || guard.status === 503 || guard.status === 408;
+      const headers: Record<string, string> = {};
+      if (guard.retryAfter !== undefined) headers["retry-after"] = String(guard.retryAfter);
+      // A body left unread is not drained: the connection is closed once the answer is out.
+      if (unread) headers.connection = "close";
+      send(res, guard.status, { error: guard.error }, headers);
+      if (unread) res.once("finish", () => req.destroy());
       return;
     }
     const log = options.log.child({ delivery: guard.id, event: guard.name });
@@ -76,6 +99,8 @@ export function createWebServer(options: WebServerOptions): Server {
         payload: guard.payload,
       } as Parameters<Probot["receive"]>[0]);
     } catch (error) {
+      takeDeliveryNote(guard.id);
+      options.metrics?.delivery(guard.name, "failed");
       const errors = error instanceof AggregateError ? error.errors : [error];
       const redisDown = errors.find((e) => e instanceof RedisUnavailableError);
       log.error(
@@ -95,6 +120,13 @@ export function createWebServer(options: WebServerOptions): Server {
   }
 }
 
-export function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" }).end(`${JSON.stringify(body)}\n`);
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res
+    .writeHead(status, { "content-type": "application/json", ...headers })
+    .end(`${JSON.stringify(body)}\n`);
 }

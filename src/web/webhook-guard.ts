@@ -5,9 +5,57 @@ import { z } from "zod";
 /** GitHub caps payloads at 25 MB; anything larger is not from GitHub. */
 export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
 
+/** Default cap on unverified body bytes held at once, across all requests (CHANT_WEBHOOK_INFLIGHT_MB). */
+export const DEFAULT_INFLIGHT_BYTES = 64 * 1024 * 1024;
+/**
+ * How long a body may take to arrive: GitHub sends a delivery at once and
+ * wants the answer within 10 s, so a slower body only holds the budget.
+ */
+export const WEBHOOK_BODY_TIMEOUT_MS = 10_000;
+/** Seconds a refused sender is asked to wait (the `Retry-After` of a 503 over the cap). */
+export const INFLIGHT_RETRY_AFTER_SECONDS = 10;
+
 export type GuardResult =
   | { ok: true; id: string; name: string; payload: Record<string, unknown> }
-  | { ok: false; status: number; error: string };
+  | { ok: false; status: number; error: string; retryAfter?: number };
+
+/**
+ * The bytes of webhook bodies held in memory before their signature is
+ * checked, across all requests of one server: anyone can send those, so
+ * their total is capped (one request is capped at MAX_WEBHOOK_BYTES on its
+ * own). A body's bytes are taken as they arrive and given back once it is
+ * verified or refused.
+ */
+export class InflightBudget {
+  private held = 0;
+  /** The most ever held at once: what the cap bounds. */
+  peak = 0;
+  /** Requests refused because the budget was spent. */
+  refused = 0;
+
+  constructor(readonly limit: number = DEFAULT_INFLIGHT_BYTES) {}
+
+  get bytes(): number {
+    return this.held;
+  }
+
+  /** Whether `n` more bytes would fit now. */
+  fits(n: number): boolean {
+    return this.held + n <= this.limit;
+  }
+
+  /** Take `n` bytes, or nothing and false when they do not fit. */
+  take(n: number): boolean {
+    if (!this.fits(n)) return false;
+    this.held += n;
+    this.peak = Math.max(this.peak, this.held);
+    return true;
+  }
+
+  give(n: number): void {
+    this.held = Math.max(0, this.held - n);
+  }
+}
 
 /**
  * Everything a delivery must pass before a handler sees it: size, headers,
@@ -15,7 +63,11 @@ export type GuardResult =
  * Probot's own middleware answers 500 to some signed but malformed payloads;
  * here they get a 4xx that says what is wrong.
  */
-export async function guardWebhook(req: IncomingMessage, secret: string): Promise<GuardResult> {
+export async function guardWebhook(
+  req: IncomingMessage,
+  secret: string,
+  limits: { budget?: InflightBudget; bodyTimeoutMs?: number } = {},
+): Promise<GuardResult> {
   if (req.method !== "POST") return fail(405, `use POST for webhooks, not ${req.method ?? "?"}`);
   const type = req.headers["content-type"] ?? "";
   if (!/^\s*application\/json\s*(;|$)/i.test(type)) {
@@ -45,10 +97,35 @@ export async function guardWebhook(req: IncomingMessage, secret: string): Promis
   if (declared > MAX_WEBHOOK_BYTES)
     return fail(413, `payload larger than ${MAX_WEBHOOK_BYTES} bytes`);
 
-  const body = await readBody(req, MAX_WEBHOOK_BYTES);
-  if (body === undefined) return fail(413, `payload larger than ${MAX_WEBHOOK_BYTES} bytes`);
-  if (!verifySignature(secret, body, signature!))
-    return fail(401, "signature does not match the webhook secret");
+  const read = await readBody(
+    req,
+    MAX_WEBHOOK_BYTES,
+    limits.budget ?? new InflightBudget(),
+    declared,
+    limits.bodyTimeoutMs ?? WEBHOOK_BODY_TIMEOUT_MS,
+  );
+  if (read === "busy") {
+    if (limits.budget) limits.budget.refused += 1;
+    return {
+      ok: false,
+      status: 503,
+      error:
+        "too many webhook bytes are waiting to be verified; try again later (GitHub: redeliver it)",
+      retryAfter: INFLIGHT_RETRY_AFTER_SECONDS,
+    };
+  }
+  if (read === "too_large") return fail(413, `payload larger than ${MAX_WEBHOOK_BYTES} bytes`);
+  if (read === "aborted") return fail(400, "the request ended before its body did");
+  if (read === "timeout")
+    return fail(
+      408,
+      `the body did not arrive within ${Math.round((limits.bodyTimeoutMs ?? WEBHOOK_BODY_TIMEOUT_MS) / 1000)} s`,
+    );
+  const { body, release } = read;
+  const verified = verifySignature(secret, body, signature!);
+  // From here the body is either refused or GitHub's own: it no longer counts as unverified.
+  release();
+  if (!verified) return fail(401, "signature does not match the webhook secret");
 
   let payload: unknown;
   try {
@@ -94,28 +171,70 @@ function fail(status: number, error: string): GuardResult {
   return { ok: false, status, error };
 }
 
-/** The body, or undefined past `limit` bytes (reading stops there). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+/**
+ * The body, read within the shared budget: "too_large" past `limit` bytes;
+ * "busy" when the budget cannot hold it: at once, unread, when its declared
+ * length does not fit what is left, else as soon as the bytes that arrived do
+ * not (bytes are counted as they arrive, so holding the budget costs a sender
+ * the bytes, not a header); "timeout" when it has not all arrived within
+ * `timeoutMs` (GitHub sends a delivery at once: a trickle only holds the
+ * budget). Reading stops there and the bytes are given back; on success the
+ * caller gives them back with `release` once the body is verified.
+ */
+function readBody(
+  req: IncomingMessage,
+  limit: number,
+  budget: InflightBudget,
+  declared: number,
+  timeoutMs: number,
+): Promise<{ body: Buffer; release: () => void } | "too_large" | "busy" | "aborted" | "timeout"> {
+  if (Number.isSafeInteger(declared) && declared > 0 && !budget.fits(Math.min(declared, limit)))
+    return Promise.resolve("busy");
+  let taken = 0;
+  const release = () => {
+    budget.give(taken);
+    taken = 0;
+  };
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    let size = 0;
     let done = false;
-    req.on("data", (chunk: Buffer) => {
+    const finish = () => {
+      done = true;
+      clearTimeout(timer);
+      req.removeListener("data", onData);
+    };
+    const stop = (result: "too_large" | "busy" | "timeout" | "aborted") => {
+      finish();
+      chunks.length = 0;
+      release();
+      req.pause();
+      resolve(result);
+    };
+    const timer = setTimeout(() => {
+      if (!done) stop("timeout");
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
       if (done) return;
-      size += chunk.length;
-      if (size > limit) {
-        done = true;
-        req.resume();
-        resolve(undefined);
-        return;
-      }
+      if (taken + chunk.length > limit) return stop("too_large");
+      if (!budget.take(chunk.length)) return stop("busy");
+      taken += chunk.length;
       chunks.push(chunk);
-    });
+    };
+    req.on("data", onData);
     req.on("end", () => {
-      if (!done) resolve(Buffer.concat(chunks));
+      if (done) return;
+      finish();
+      resolve({ body: Buffer.concat(chunks), release });
     });
     req.on("error", (error) => {
-      if (!done) reject(error);
+      if (done) return;
+      finish();
+      release();
+      reject(error);
+    });
+    // The client went away mid-body: nothing more will come; give the bytes back.
+    req.on("close", () => {
+      if (!done) stop("aborted");
     });
   });
 }
@@ -138,6 +257,7 @@ const common = {
 };
 const prRefs = z.array(z.object({ number: z.number().int().positive() }));
 const app = z.object({ id: z.number() }).nullable().optional();
+const headBranch = z.string().nullable().optional();
 
 const HANDLED_SHAPES: Record<string, z.ZodType> = {
   "issues.labeled": z.object({
@@ -157,12 +277,15 @@ const HANDLED_SHAPES: Record<string, z.ZodType> = {
       head_sha: z.string().regex(/^[0-9a-f]{40}$/),
       app,
       pull_requests: prRefs,
+      // null: the head branch is in a fork (see headInFork).
+      check_suite: z.object({ head_branch: headBranch }).nullable().optional(),
     }),
   }),
   "check_suite.rerequested": z.object({
     ...common,
     check_suite: z.object({
       head_sha: z.string().regex(/^[0-9a-f]{40}$/),
+      head_branch: headBranch,
       app,
       pull_requests: prRefs,
     }),

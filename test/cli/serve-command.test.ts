@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { deleteKeys, testQueueSettings } from "../support/redis.js";
 import { cliEnv, spawnCli, type CliProcess } from "../support/spawn-cli.js";
-import { testPrivateKey } from "../support/webhooks.js";
+import { newDeliveryId, sign, testPrivateKey } from "../support/webhooks.js";
 
 const running: CliProcess[] = [];
 const prefixes: string[] = [];
@@ -75,6 +75,28 @@ describe("start-up refusals: one clear line and a non-zero exit", () => {
       { WEBHOOK_SECRET: undefined, NODE_ENV: "production" },
       /^chant-bot web: WEBHOOK_SECRET is not set/,
     ],
+    // Not only in production: without a secret, a forged delivery would pass as GitHub's.
+    [
+      "web",
+      { WEBHOOK_SECRET: undefined },
+      /^chant-bot web: WEBHOOK_SECRET is not set: chant-bot refuses to accept webhooks it cannot verify\. Set it to the GitHub App's webhook secret \(for local development only: CHANT_ALLOW_UNSIGNED_WEBHOOKS=1\)\.$/,
+    ],
+    ["start", { WEBHOOK_SECRET: "" }, /^chant-bot start: WEBHOOK_SECRET is not set/],
+    [
+      "web",
+      { WEBHOOK_SECRET: undefined, CHANT_ALLOW_UNSIGNED_WEBHOOKS: "true" },
+      /^chant-bot web: WEBHOOK_SECRET is not set/,
+    ],
+    [
+      "web",
+      { WEBHOOK_SECRET: undefined, NODE_ENV: "production", CHANT_ALLOW_UNSIGNED_WEBHOOKS: "1" },
+      /^chant-bot web: CHANT_ALLOW_UNSIGNED_WEBHOOKS=1 is for development and is refused with NODE_ENV=production/,
+    ],
+    [
+      "web",
+      { CHANT_WEBHOOK_INFLIGHT_MB: "8" },
+      /^chant-bot web: CHANT_WEBHOOK_INFLIGHT_MB "8" must be a whole number of MiB from 25/,
+    ],
     [
       "web",
       { CHANT_REDIS_URL: "redis://:hunter2secret@127.0.0.1:1" },
@@ -110,6 +132,44 @@ describe("running", () => {
     expect(p.output()).toMatch(/SIGTERM: shutting down/);
     expect(p.output()).not.toContain("s3cret-webhook-value");
     expect(p.output()).not.toContain(testPrivateKey().split("\n")[1]!);
+  });
+
+  it("with CHANT_ALLOW_UNSIGNED_WEBHOOKS=1 and no secret: one loud warning, and only the development secret's signatures pass", async () => {
+    const port = await freePort();
+    const p = spawnCli(
+      ["web"],
+      appEnv({ PORT: String(port), WEBHOOK_SECRET: undefined, CHANT_ALLOW_UNSIGNED_WEBHOOKS: "1" }),
+    );
+    running.push(p);
+    await p.waitFor(/listening on port/);
+    const warnings = p
+      .output()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { level: number; msg: string })
+      .filter((l) => l.level >= 40);
+    expect(warnings.map((w) => w.msg)).toContainEqual(
+      expect.stringMatching(
+        /^WEBHOOK_SECRET is not set and CHANT_ALLOW_UNSIGNED_WEBHOOKS=1: deliveries signed with the publicly known secret "development" are accepted, .*for local development only\.$/,
+      ),
+    );
+    const body = JSON.stringify({ zen: "Design for failure.", hook_id: 1 });
+    const deliver = (secret: string) =>
+      fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": "ping",
+          "x-github-delivery": newDeliveryId(),
+          "x-hub-signature-256": sign(secret, body),
+        },
+        body,
+      });
+    expect((await deliver("development")).status).toBe(200);
+    expect((await deliver("")).status).toBe(401);
+    expect((await deliver("guess")).status).toBe(401);
+    p.child.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
   });
 
   it("a worker serves health and metrics too (its job metrics live there)", async () => {

@@ -1,9 +1,12 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import nock from "nock";
 import { pino } from "pino";
 import { ProbotOctokit } from "probot";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createMetrics,
+  deliveryEventLabel,
   instrumentOctokit,
   statusClass,
   type CountableQueue,
@@ -103,6 +106,33 @@ describe("createMetrics", () => {
     // No queues watched: no job counts, and no claim about Redis either way.
     expect(sample(text, "chant_bot_queue_jobs")).toBeUndefined();
     expect(text).not.toContain("chant_bot_redis_up");
+  });
+
+  it("keeps the `event` label bounded: 1000 random event names make a handful of series", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const name = "chant_bot_webhook_deliveries_total";
+    for (let i = 0; i < 1000; i++) {
+      const event = randomBytes(1 + (i % 40)).toString(i % 2 ? "hex" : "base64");
+      metrics.delivery(event, "invalid");
+    }
+    metrics.delivery("issue_comment", "invalid");
+    metrics.delivery("ping", "accepted");
+    metrics.delivery("constructor", "invalid");
+    metrics.delivery("", "invalid");
+    const series = (await metrics.text()).split("\n").filter((l) => l.startsWith(`${name}{`));
+    expect(series.length).toBeLessThanOrEqual(5);
+    expect(sample(await metrics.text(), name, { event: "other", outcome: "invalid" })).toBe(1002);
+    expect(sample(await metrics.text(), name, { event: "issue_comment" })).toBe(1);
+    expect(sample(await metrics.text(), name, { event: "ping", outcome: "accepted" })).toBe(1);
+    // Every event the app subscribes to in app.yml keeps its own label.
+    const appYml = readFileSync(new URL("../../app.yml", import.meta.url), "utf8");
+    const subscribed = /default_events:\n((?:\s+- \w+.*\n)+)/
+      .exec(appYml)![1]!
+      .split("\n")
+      .map((l) => /- (\w+)/.exec(l)?.[1])
+      .filter((e): e is string => e !== undefined);
+    expect(subscribed.length).toBeGreaterThanOrEqual(5);
+    for (const event of subscribed) expect(deliveryEventLabel(event)).toBe(event);
   });
 
   it("keeps each registry apart (no global registry)", async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { describeResearchOutcome } from "../../src/pipeline/find-research/describe-outcome.js";
 import {
   findResearchSpec,
+  MAX_SPEC_FILES_READ,
   type ResearchOutcome,
 } from "../../src/pipeline/find-research/find-research-spec.js";
 import { findReproductionTests } from "../../src/pipeline/find-research/reproduction-tests.js";
@@ -244,6 +245,84 @@ describe("findResearchSpec on a pull request", () => {
     });
     expect(outcome.kind).toBe("not_found");
     expect(outcome.notes[0]).toMatch(/comes from a fork/);
+  });
+});
+
+describe("findResearchSpec in a huge repository: bounded work, said out loud", () => {
+  /** kv-store plus `count` code specs, newest ids 2026-03-..., each a few bytes. */
+  function huge(count: number, overrides: Record<string, string | undefined> = {}) {
+    const extra: Record<string, string> = {};
+    for (let i = 0; i < count; i++) {
+      const day = String(1 + (i % 28)).padStart(2, "0");
+      const seq = Math.floor(i / 28)
+        .toString(36)
+        .padStart(3, "0");
+      extra[`.chant/${i % 4 === 0 ? "archive" : "specs"}/2026-03-${day}-${seq}-zzz.md`] =
+        "---\ntype: code\nstatus: completed\nlabels:\n- issue-9\n---\n# filler\n";
+    }
+    return kvStore({ ...extra, ...overrides });
+  }
+
+  it("lists at most MAX_SPEC_FILES_LISTED and reads at most MAX_SPEC_FILES_READ, and the outcome says what was left out", async () => {
+    // 20,000 newer specs bury kv-store's research (2026-01-28), labelled issue-42.
+    const files = huge(20_000);
+    const outcome = await findResearchSpec(files, { issueNumber: 42, texts: [] });
+    expect(files.listCalls).toBe(1);
+    expect(new Set(files.readPaths).size).toBeLessThanOrEqual(MAX_SPEC_FILES_READ);
+    expect(files.readPaths.length).toBeLessThanOrEqual(MAX_SPEC_FILES_READ);
+    expect(outcome.kind).toBe("not_found");
+    if (outcome.kind !== "not_found") return;
+    expect(outcome.limited).toBe(true);
+    expect(outcome.notes[0]).toMatch(
+      /^\*\*Not every spec was searched\*\*: `.chant\/specs\/` and `.chant\/archive\/` hold 20,00\d spec files, and chant-bot considers at most 5,000 per job .* so 15,00\d were not searched\. Name the research spec to use one of them: `\/chant implement <spec-id>`\.$/,
+    );
+    expect(outcome.notes[1]).toMatch(
+      /^\*\*Not every spec was read\*\*: chant-bot reads at most 500 spec files per job \(the newest first\), so 4,500 more/,
+    );
+    // What the status comment shows.
+    const text = describeResearchOutcome(outcome);
+    expect(text.headline).toBe(
+      "No research spec found for issue #42 (not every spec file was searched: the repository has more than one job reads).",
+    );
+    expect(text.details.join("\n")).toContain("Not every spec was searched");
+    // The newest were the ones read; active specs before archived ones.
+    expect(files.readPaths.every((p) => p.startsWith(".chant/specs/2026-03-"))).toBe(true);
+  });
+
+  it("still finds a spec named in the command, however far down the listing", async () => {
+    const files = huge(20_000);
+    const outcome = expectFound(
+      await findResearchSpec(files, { issueNumber: 42, texts: [], explicit: "2026-01-28-001-res" }),
+    );
+    expect(outcome.research.path).toBe(RESEARCH);
+    expect(outcome.chain.reproductionTests).toEqual(["test/regression/issue-42.test.js"]);
+    expect(files.readPaths.length).toBeLessThanOrEqual(3);
+  });
+
+  it("finds research among the newest specs and notes the unread rest", async () => {
+    const newest = ".chant/specs/2026-04-01-001-new.md";
+    const files = huge(1_000, { [newest]: researchSpec() });
+    const outcome = expectFound(await findResearchSpec(files, { issueNumber: 42, texts: [] }));
+    expect(outcome.research.path).toBe(newest);
+    expect(files.readPaths.filter((p) => p.startsWith(".chant/")).length).toBeLessThanOrEqual(
+      MAX_SPEC_FILES_READ + 1,
+    );
+    expect(outcome.notes).toEqual([
+      expect.stringMatching(/^\*\*Not every spec was read\*\*: .* so 50\d more/),
+    ]);
+  });
+
+  it("bounds the spec files a mention-stuffed issue body makes it read", async () => {
+    const files = huge(2_000);
+    const ids = Object.keys(files.files)
+      .filter((p) => p.includes("2026-03-"))
+      .map((p) => p.replace(/^.*\//, "").replace(/\.md$/, ""));
+    const outcome = await findResearchSpec(files, {
+      issueNumber: undefined,
+      texts: [ids.join(" ")],
+    });
+    expect(files.readPaths.length).toBeLessThanOrEqual(MAX_SPEC_FILES_READ);
+    expect(outcome.notes[0]).toMatch(/^\*\*Not every spec was read\*\*/);
   });
 });
 

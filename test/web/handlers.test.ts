@@ -45,6 +45,8 @@ function captureComments(scope: nock.Scope, existing: { id: number; body: string
       existing.map((c) => ({
         ...c,
         user: { type: "Bot", login: "chant-bot[bot]" },
+        // GitHub names the App that wrote a comment with its installation token.
+        performed_via_github_app: { id: 12345, slug: "chant-bot" },
         html_url: "u",
       })),
     );
@@ -243,15 +245,71 @@ describe("issue_comment.created", () => {
     expect(job?.data.issueNumber).toBeUndefined();
   });
 
-  it("answers anything else after /chant with the help text, without asking for permission", async () => {
-    const api = githubApi();
+  it("answers anything else after /chant with the help text, to someone with write permission", async () => {
+    const { api, payload } = acceptedComment("/chant deploy to prod");
     const written = captureComments(api);
     api.post(`${repoPath}/issues/comments/5001/reactions`, { content: "confused" }).reply(201, {});
-    await deliver("issue_comment", issueComment({ body: "/chant deploy to prod" }));
+    await deliver("issue_comment", payload);
     const notice = readStatusState(written[0])?.notice ?? "";
     expect(notice).toMatch(/^@alice: `deploy` is not a chant-bot command\. chant-bot understands/);
     expect(notice).toContain("`/chant implement [SPEC] [--force]`");
     expect(await jobs()).toHaveLength(0);
+  });
+
+  it("answers `/chant help` in full to a maintainer", async () => {
+    const { api, payload } = acceptedComment("/chant help");
+    const written = captureComments(api);
+    api.post(`${repoPath}/issues/comments/5001/reactions`, { content: "eyes" }).reply(201, {});
+    await deliver("issue_comment", payload);
+    const notice = readStatusState(written[0])?.notice ?? "";
+    expect(notice).toMatch(/^@alice: chant-bot understands, on the first line of a comment:/);
+    expect(notice).toContain("`/chant help`: this list.");
+  });
+
+  it("answers people without permission once per issue per hour, whatever they ask: no help text", async () => {
+    // First stranger on #42: the polite refusal, no help text.
+    const first = githubApi();
+    mockPermission(first, "mallory", "read");
+    const written = captureComments(first);
+    first
+      .post(`${repoPath}/issues/comments/5001/reactions`, { content: "confused" })
+      .reply(201, {});
+    await deliver(
+      "issue_comment",
+      issueComment({ body: "/chant help", sender: { login: "mallory" } }),
+    );
+    expect(readStatusState(written[0])?.notice).toBe(
+      "@mallory: only people with write, maintain or admin permission on this repository can run chant-bot (your permission is `read`), so nothing was started. A maintainer can add the label or comment `/chant implement`.",
+    );
+    expect(first.isDone()).toBe(true);
+
+    // More of the same on #42 within the hour (help, typos, commands; any stranger): the
+    // permission is asked, and nothing is written (no comment edit, no reaction).
+    for (const [login, body] of [
+      ["mallory", "/chant help"],
+      ["mallory", "/chant lol"],
+      ["eve", "/chant implement"],
+      ["eve", "/chant help"],
+    ] as const) {
+      const again = nock("https://api.github.com");
+      mockPermission(again, login, login === "eve" ? "none" : "read");
+      await deliver("issue_comment", issueComment({ body, sender: { login } }));
+      expect(again.isDone()).toBe(true);
+      expect(nock.pendingMocks()).toEqual([]);
+    }
+    expect(await jobs()).toHaveLength(0);
+
+    // Another issue gets its own reply.
+    const other = nock("https://api.github.com");
+    mockPermission(other, "eve", "none");
+    other.get(`${repoPath}/issues/43/comments`).query(true).reply(200, []);
+    other.post(`${repoPath}/issues/43/comments`).reply(201, { id: 9002, html_url: "u" });
+    other.post(`${repoPath}/issues/comments/5001/reactions`).reply(201, {});
+    await deliver(
+      "issue_comment",
+      issueComment({ body: "/chant help", issue: 43, sender: { login: "eve" } }),
+    );
+    expect(other.isDone()).toBe(true);
   });
 
   it("ignores comments that are not commands: no request at all", async () => {
@@ -349,6 +407,45 @@ describe("issue_comment.created", () => {
     );
   });
 
+  function forkPull() {
+    return {
+      number: 42,
+      title: "t",
+      body: "",
+      html_url: "u",
+      head: { ref: "patch-1", sha: "f".repeat(40), repo: { full_name: "stranger/kv-store" } },
+      base: { ref: "main", sha: "e".repeat(40), repo: { full_name: "octo-org/kv-store" } },
+    };
+  }
+
+  it("`/chant check` on a fork's pull request: one polite reply naming the key, and no job", async () => {
+    const { api, payload } = acceptedComment("/chant check", { pullRequest: true });
+    mockConfig(api, undefined);
+    api.get(`${repoPath}/pulls/42`).reply(200, forkPull());
+    const written = captureComments(api);
+    api.post(`${repoPath}/issues/comments/5001/reactions`, { content: "confused" }).reply(201, {});
+    await deliver("issue_comment", payload);
+    expect(await queues.checks.getJobs(["waiting", "prioritized", "delayed"])).toHaveLength(0);
+    const notice = readStatusState(written[0])?.notice ?? "";
+    expect(notice).toMatch(/^@alice: this pull request comes from a fork/);
+    expect(notice).toContain("`checks.fork_pull_requests: run`");
+    expect(api.isDone()).toBe(true);
+  });
+
+  it("`/chant check` on a fork's pull request queues the checks when the config says `run`", async () => {
+    const { api, payload } = acceptedComment("/chant check", { pullRequest: true });
+    mockConfig(api, "checks:\n  fork_pull_requests: run\n");
+    api.get(`${repoPath}/pulls/42`).reply(200, forkPull());
+    const written = captureComments(api);
+    api.post(`${repoPath}/issues/comments/5001/reactions`).reply(201, {});
+    await deliver("issue_comment", payload);
+    const [job] = await queues.checks.getJobs(["waiting"]);
+    expect(job?.data).toMatchObject({ headSha: "f".repeat(40), pullRequest: 42 });
+    expect(readStatusState(written[0])?.notice).toBe(
+      "@alice: the four checks are queued for `fffffff`.",
+    );
+  });
+
   it("`/chant check` on an issue says it needs a pull request", async () => {
     const { api, payload } = acceptedComment("/chant check");
     const written = captureComments(api);
@@ -386,6 +483,63 @@ describe("check re-runs and pushes", () => {
     const [job] = await queues.checks.getJobs(["waiting"]);
     expect(job?.data).toMatchObject({ headSha: "b".repeat(40), reason: "rerequested" });
     expect(job?.data.only).toBeUndefined();
+  });
+
+  /** A re-run on a fork's head, as GitHub sends it: no pull requests, head_branch null. */
+  function forkRun() {
+    const p = checkRunRerequested({ name: "chant/tests", sha: "f".repeat(40) });
+    return {
+      ...p,
+      check_run: {
+        ...p.check_run,
+        pull_requests: [],
+        check_suite: {
+          ...((p.check_run as Record<string, unknown>).check_suite as object),
+          head_branch: null,
+        },
+      },
+    };
+  }
+  function forkSuite() {
+    const p = checkSuiteRerequested({ sha: "f".repeat(40) });
+    return { ...p, check_suite: { ...p.check_suite, pull_requests: [], head_branch: null } };
+  }
+
+  it("re-runs on a fork's head enqueue nothing by default (checks.fork_pull_requests: refuse)", async () => {
+    const api = githubApi();
+    mockPermission(api, "alice", "admin");
+    mockConfig(api, undefined);
+    mockPermission(api, "alice", "admin");
+    mockConfig(api, undefined);
+    await deliver("check_run", forkRun());
+    await deliver("check_suite", forkSuite());
+    expect(api.isDone()).toBe(true);
+    expect(await queues.checks.getJobs(["waiting", "prioritized", "delayed"])).toHaveLength(0);
+  });
+
+  it("a listed pull request whose head repository is not the base's counts as a fork", async () => {
+    const api = githubApi();
+    mockPermission(api, "alice", "admin");
+    mockConfig(api, "checks:\n  fork_pull_requests: refuse\n");
+    const p = checkSuiteRerequested({ sha: "f".repeat(40) });
+    await deliver("check_suite", {
+      ...p,
+      check_suite: {
+        ...p.check_suite,
+        pull_requests: [{ number: 50, head: { repo: { id: 1 } }, base: { repo: { id: REPO.id } } }],
+      },
+    });
+    expect(api.isDone()).toBe(true);
+    expect(await queues.checks.getJobs(["waiting"])).toHaveLength(0);
+  });
+
+  it("re-runs on a fork's head are queued when the config says `run`", async () => {
+    const api = githubApi();
+    mockPermission(api, "alice", "admin");
+    mockConfig(api, "checks:\n  fork_pull_requests: run\n");
+    await deliver("check_run", forkRun());
+    const [job] = await queues.checks.getJobs(["waiting"]);
+    expect(job?.data).toMatchObject({ headSha: "f".repeat(40), only: ["chant/tests"] });
   });
 
   it("a person's push to a chant/* branch checks the new head; bots, forks and other branches do not", async () => {

@@ -1,11 +1,13 @@
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
+import { randomBytes } from "node:crypto";
+import { request, type Server } from "node:http";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { noMutex } from "../../src/forge/github-forge.js";
+import { createMetrics } from "../../src/observability/metrics.js";
 import { ChantQueues } from "../../src/queue/chant-queues.js";
 import { createWebServer } from "../../src/web/http-server.js";
-import { MAX_WEBHOOK_BYTES } from "../../src/web/webhook-guard.js";
+import { InflightBudget, MAX_WEBHOOK_BYTES } from "../../src/web/webhook-guard.js";
 import {
   githubApi,
   mockConfig,
@@ -135,5 +137,209 @@ describe("the webhook endpoint, over real HTTP", () => {
     expect(await (await fetch(`${base}/ping`)).text()).toBe("PONG");
     expect((await fetch(`${base}/nope`)).status).toBe(404);
     expect((await fetch(url)).status).toBe(405);
+  });
+});
+
+describe("metrics of refused deliveries", () => {
+  it("1000 refused deliveries with made-up event names add a handful of series, not 1000", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const probot = await testProbot({ queues, appId: 12345, mutex: noMutex });
+    const counted = createWebServer({
+      probot,
+      webhookSecret: WEBHOOK_SECRET,
+      log: pino({ level: "silent" }),
+      metrics,
+    });
+    await new Promise<void>((resolve) => counted.listen(0, "127.0.0.1", resolve));
+    const target = `http://127.0.0.1:${(counted.address() as AddressInfo).port}/api/github/webhooks`;
+    try {
+      const body = JSON.stringify({ zen: "forged" });
+      for (let batch = 0; batch < 10; batch++) {
+        await Promise.all(
+          Array.from({ length: 100 }, (_, i) => {
+            const n = batch * 100 + i;
+            // Names the guard takes as event names (then a bad signature), and names it does not.
+            const event =
+              n % 2 ? `ev_${randomBytes(6).toString("hex").replace(/\d/g, "_")}` : `x-${n}!`;
+            return fetch(target, {
+              method: "POST",
+              headers: {
+                "content-type": "application/json",
+                "x-github-event": event,
+                "x-github-delivery": newDeliveryId(),
+                "x-hub-signature-256": sign("forged", body),
+              },
+              body,
+            }).then((r) => r.status);
+          }),
+        );
+      }
+      const text = await metrics.text();
+      const series = text
+        .split("\n")
+        .filter((l) => l.startsWith("chant_bot_webhook_deliveries_total{"));
+      expect(series).toEqual([
+        'chant_bot_webhook_deliveries_total{event="other",outcome="invalid"} 1000',
+      ]);
+    } finally {
+      counted.closeAllConnections();
+      await new Promise((resolve) => counted.close(resolve));
+    }
+  });
+});
+
+describe("unverified bodies: a cap on the bytes held across all requests", () => {
+  const MiB = 1024 * 1024;
+
+  /** POST with node:http: a declared length, or chunked; the answer, or how the connection ended. */
+  function rawPost(
+    target: string,
+    body: Buffer,
+    opts: { chunked?: boolean; event?: string; signature?: string } = {},
+  ): Promise<{ status: number; retryAfter: string | undefined } | { error: string }> {
+    return new Promise((resolve) => {
+      const req = request(target, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": opts.event ?? "issues",
+          "x-github-delivery": newDeliveryId(),
+          "x-hub-signature-256": opts.signature ?? `sha256=${"0".repeat(64)}`,
+          ...(opts.chunked ? {} : { "content-length": String(body.length) }),
+        },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"] }),
+        );
+      });
+      req.on("error", (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? "error" }));
+      if (!opts.chunked) {
+        req.end(body);
+        return;
+      }
+      // Chunked: 256 KiB at a time, so the server sees the body grow.
+      let offset = 0;
+      const next = () => {
+        if (offset >= body.length) return req.end();
+        const chunk = body.subarray(offset, offset + 256 * 1024);
+        offset += chunk.length;
+        if (req.write(chunk)) setImmediate(next);
+        else req.once("drain", next);
+      };
+      next();
+    });
+  }
+
+  async function guardedServer(budget: InflightBudget, bodyTimeoutMs?: number) {
+    const probot = await testProbot({ queues, appId: 12345, mutex: noMutex });
+    const guarded = createWebServer({
+      probot,
+      webhookSecret: WEBHOOK_SECRET,
+      webhookInflightBytes: budget,
+      webhookBodyTimeoutMs: bodyTimeoutMs,
+      log: pino({ level: "silent" }),
+    });
+    await new Promise<void>((resolve) => guarded.listen(0, "127.0.0.1", resolve));
+    const target = `http://127.0.0.1:${(guarded.address() as AddressInfo).port}/api/github/webhooks`;
+    return {
+      target,
+      async close() {
+        guarded.closeAllConnections();
+        await new Promise((resolve) => guarded.close(resolve));
+      },
+    };
+  }
+
+  it("30 concurrent 24 MB unsigned bodies: never more than the cap held, the rest 503 with Retry-After", async () => {
+    const budget = new InflightBudget(64 * MiB);
+    const { target, close } = await guardedServer(budget);
+    try {
+      const body = Buffer.alloc(24 * 1000 * 1000, "a");
+      const answers = await Promise.all(Array.from({ length: 30 }, () => rawPost(target, body)));
+      const statuses = answers.map((a) => ("status" in a ? a.status : a.error));
+      // The bytes held before verification stayed under the cap (24 MB x 2 fit in 64 MiB).
+      expect(budget.peak).toBeLessThanOrEqual(64 * MiB);
+      expect(budget.peak).toBeGreaterThan(0);
+      // Those read in full were refused for their signature; the others were not read.
+      expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(1);
+      expect(budget.refused).toBeGreaterThan(20);
+      const busy = answers.filter((a) => "status" in a && a.status === 503);
+      expect(busy.length).toBeGreaterThan(0);
+      for (const a of busy) expect("retryAfter" in a && a.retryAfter).toBe("10");
+      // Every other request ended with a 503 or a closed connection, nothing else.
+      for (const s of statuses) expect([401, 503, "ECONNRESET", "EPIPE"]).toContain(s);
+      // All given back: the next (signed) delivery is taken.
+      expect(budget.bytes).toBe(0);
+      const ok = JSON.stringify({ zen: "ok", hook_id: 1 });
+      expect(
+        await rawPost(target, Buffer.from(ok), {
+          event: "ping",
+          signature: sign(WEBHOOK_SECRET, ok),
+        }),
+      ).toEqual({ status: 200, retryAfter: undefined });
+    } finally {
+      await close();
+    }
+  });
+
+  it("a body that trickles in holds the budget for the body timeout at most: 408, bytes given back", async () => {
+    const budget = new InflightBudget(64 * MiB);
+    const { target, close } = await guardedServer(budget, 500);
+    try {
+      const answer = new Promise<number>((resolve) => {
+        const req = request(target, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "x-github-event": "issues",
+            "x-github-delivery": newDeliveryId(),
+            "x-hub-signature-256": `sha256=${"0".repeat(64)}`,
+            "content-length": String(20 * MiB),
+          },
+        });
+        req.on("response", (res) => resolve(res.statusCode ?? 0));
+        req.on("error", () => resolve(-1));
+        req.write(Buffer.alloc(4 * MiB, "c")); // then nothing more
+      });
+      for (let i = 0; i < 50 && budget.bytes < 4 * MiB; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(budget.bytes).toBe(4 * MiB);
+      expect(await answer).toBe(408);
+      expect(budget.bytes).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
+  it("a declared length that does not fit what is left is refused unread", async () => {
+    const budget = new InflightBudget(25 * MiB);
+    expect(budget.take(20 * MiB)).toBe(true); // held by someone else
+    const { target, close } = await guardedServer(budget);
+    try {
+      const answer = await rawPost(target, Buffer.alloc(10 * MiB, "d"));
+      expect("status" in answer ? answer.status : answer.error).toBe(503);
+      expect(budget.peak).toBe(20 * MiB);
+    } finally {
+      await close();
+    }
+  });
+
+  it("chunked bodies (no declared length) are counted as they arrive", async () => {
+    const budget = new InflightBudget(25 * MiB);
+    const { target, close } = await guardedServer(budget);
+    try {
+      const body = Buffer.alloc(10 * MiB, "b");
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => rawPost(target, body, { chunked: true })),
+      );
+      expect(budget.peak).toBeLessThanOrEqual(25 * MiB);
+      expect(budget.refused).toBeGreaterThan(0);
+      for (const a of answers) expect("status" in a ? a.status : a.error).not.toBe(200);
+      expect(budget.bytes).toBe(0);
+    } finally {
+      await close();
+    }
   });
 });

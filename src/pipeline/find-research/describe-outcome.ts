@@ -25,7 +25,7 @@ export function describeResearchOutcome(outcome: ResearchOutcome): OutcomeText {
       const issue = outcome.issueNumber;
       const label = issue === undefined ? "issue-<N>" : `issue-${issue}`;
       return {
-        headline: `No research spec found${issue === undefined ? "" : ` for issue #${issue}`}.`,
+        headline: `No research spec found${issue === undefined ? "" : ` for issue #${issue}`}${outcome.limited ? " (not every spec file was searched: the repository has more than one job reads)" : ""}.`,
         details: [
           `Searched: ${outcome.searched.length ? outcome.searched.join("; ") : "spec ids and `.chant/specs/` paths mentioned in the text"}.`,
           `To fix: add a completed research spec to \`.chant/specs/\` with \`prompt: research\` and the label \`${label}\` (its \`target_files\` naming the RCA document, e.g. \`.chant/research/${label}-rca.md\`), or name one: \`/chant implement <spec-id>\`.`,

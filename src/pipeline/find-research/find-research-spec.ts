@@ -4,6 +4,7 @@ import { isSpecError } from "../../spec/spec-error.js";
 import {
   compareSpecIds,
   isSafeSpecId,
+  parseSpecId,
   SPEC_ID_PATTERN,
   specIdFromPath,
 } from "../../spec/spec-id.js";
@@ -13,6 +14,20 @@ import { visibleText } from "../../util/untrusted-text.js";
 export const SPECS_DIR = ".chant/specs";
 export const ARCHIVE_DIR = ".chant/archive";
 export const SPEC_DIRS = [SPECS_DIR, ARCHIVE_DIR] as const;
+
+/**
+ * Bounds on one job's work in a repository that may be hostile or simply
+ * huge: at most this many spec files of the listing are considered (active
+ * specs first, then the archive, newest ids first within each) ...
+ */
+export const MAX_SPEC_FILES_LISTED = 5000;
+/**
+ * ... and at most this many are read and parsed (each is up to 1 MiB and a
+ * GitHub API read). What a limit left out is said in the outcome's notes (and
+ * so in the status comment), never dropped silently; a spec named in the
+ * command is found whatever the limits.
+ */
+export const MAX_SPEC_FILES_READ = 500;
 
 export interface ResearchRequest {
   /** The issue to fix, when known (on a pull request: the issue it links, if any). */
@@ -54,7 +69,14 @@ interface Chosen {
 export type ResearchOutcome =
   | ({ kind: "found" | "ambiguous"; chain: ResearchChain; notes: string[] } & Chosen)
   | ({ kind: "not_completed"; notes: string[] } & Chosen)
-  | { kind: "not_found"; issueNumber: number | undefined; notes: string[]; searched: string[] }
+  | {
+      kind: "not_found";
+      issueNumber: number | undefined;
+      notes: string[];
+      searched: string[];
+      /** A limit (MAX_SPEC_FILES_LISTED / _READ) left spec files unsearched: the notes say which. */
+      limited?: boolean;
+    }
   | { kind: "invalid"; message: string; notes: string[] };
 
 /**
@@ -72,7 +94,22 @@ export async function findResearchSpec(
   const notes: string[] = [];
   const listing = (await files.list(SPEC_DIRS)).filter((f) => /\.md$/i.test(f.path));
   const specs = new SpecReader(files, listing, notes);
+  const outcome = await search(files, request, specs, notes);
+  const limits = specs.limitNotes();
+  if (limits.length > 0) {
+    // First, so that a maintainer reads why a spec may have been missed before anything else.
+    outcome.notes.unshift(...limits);
+    if (outcome.kind === "not_found") outcome.limited = true;
+  }
+  return outcome;
+}
 
+async function search(
+  files: RepoFiles,
+  request: ResearchRequest,
+  specs: SpecReader,
+  notes: string[],
+): Promise<ResearchOutcome> {
   const explicit = request.explicit?.trim();
   if (explicit) {
     const path = resolveExplicit(explicit, specs);
@@ -209,13 +246,13 @@ async function followChain(
       (p) =>
         isSafeRepoPath(p) && /\.md$/i.test(p) && !/^\.chant\/(specs|archive|prompts)\//.test(p),
     );
-  const linked = [
+  const linked = specs.withinBudget([
     ...new Set(
       [...(fm.informed_by ?? []), ...(fm.depends_on ?? [])]
         .map((ref) => specs.resolve(ref))
         .filter((p): p is string => p !== undefined && p !== research.path),
     ),
-  ];
+  ]);
 
   // One batched read for the RCA documents and the linked specs.
   const reads = await files.read([...new Set([...rcaPaths, ...linked])]);
@@ -251,14 +288,16 @@ function resolveExplicit(arg: string, specs: SpecReader): string | { error: stri
         error: `\`${shown(arg)}\` is not a spec path: give an id such as \`2026-01-29-003-ghi\` or a path under \`${SPECS_DIR}/\`.`,
       };
     }
-    return specs.has(asPath) ? asPath : { error: `There is no \`${asPath}\` in ${specs.label}.` };
+    return (
+      specs.resolveAnywhere(asPath) ?? { error: `There is no \`${asPath}\` in ${specs.label}.` }
+    );
   }
   const id = asPath.replace(/\.md$/i, "");
   if (!isSafeSpecId(id)) {
     return { error: `\`${shown(arg)}\` is not a spec id: ids look like \`2026-01-29-003-ghi\`.` };
   }
   return (
-    specs.resolve(id) ?? {
+    specs.resolveAnywhere(id) ?? {
       error: `There is no spec \`${id}\` in \`${SPECS_DIR}/\` or \`${ARCHIVE_DIR}/\` of ${specs.label}.`,
     }
   );
@@ -292,6 +331,25 @@ function mentionedSpecPaths(
 }
 
 /**
+ * A spec file's place in the order the limits keep, as a string that sorts
+ * ascending: active before archived, then newest first (date, sequence and
+ * group member, as compareSpecIds orders ids), files not named by an id last.
+ */
+function priorityKey(path: string): string {
+  const archived = path.startsWith(`${ARCHIVE_DIR}/`) ? "1" : "0";
+  const id = specIdFromPath(path);
+  const parts = parseSpecId(id);
+  if (!parts) return `${archived}1${id}`;
+  // Complements turn "newest first" into an ascending order.
+  const date = parts.date.replace(/\d/g, (d) => String(9 - Number(d)));
+  const sequence = String(
+    Number.MAX_SAFE_INTEGER - Math.min(parts.sequence, Number.MAX_SAFE_INTEGER),
+  ).padStart(16, "0");
+  const member = String(999_999 - Math.min(parts.member ?? 0, 999_999)).padStart(6, "0");
+  return `${archived}0${date}${sequence}${member}${id}`;
+}
+
+/**
  * The spec files of one listing, read at most once each, parsed leniently;
  * every file it cannot use becomes a note (file and line) instead of an error.
  */
@@ -299,21 +357,75 @@ class SpecReader {
   private readonly byPath = new Map<string, RepoFileEntry>();
   private readonly byId = new Map<string, string>();
   private readonly parsed = new Map<string, ParsedSpec | undefined>();
+  /** Listed spec files past MAX_SPEC_FILES_LISTED: only a spec named in the command is looked up here. */
+  private readonly unlisted: RepoFileEntry[];
+  private readonly listed: number;
+  /** Spec files read so far, against MAX_SPEC_FILES_READ. */
+  private readCount = 0;
+  /** Spec files a rule wanted but the read limit left unread. */
+  private unread = 0;
 
   constructor(
     private readonly files: RepoFiles,
     listing: RepoFileEntry[],
     private readonly notes: string[],
+    private readonly limits = { listed: MAX_SPEC_FILES_LISTED, read: MAX_SPEC_FILES_READ },
   ) {
-    // Active specs win over archived ones with the same id.
-    const ordered = [...listing].sort(
-      (a, b) => Number(a.path.startsWith(ARCHIVE_DIR)) - Number(b.path.startsWith(ARCHIVE_DIR)),
-    );
-    for (const entry of ordered) {
-      this.byPath.set(entry.path, entry);
-      const id = specIdFromPath(entry.path);
-      if (!this.byId.has(id)) this.byId.set(id, entry.path);
+    // Active specs win over archived ones with the same id; within each, newest ids first
+    // (what the limits keep). Keys are made once: a listing may hold 100,000 files.
+    const ordered = listing
+      .map((entry) => ({ entry, key: priorityKey(entry.path) }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map(({ entry }) => entry);
+    this.listed = ordered.length;
+    this.unlisted = ordered.slice(this.limits.listed);
+    for (const entry of ordered.slice(0, this.limits.listed)) this.index(entry);
+  }
+
+  private index(entry: RepoFileEntry): void {
+    this.byPath.set(entry.path, entry);
+    const id = specIdFromPath(entry.path);
+    if (!this.byId.has(id)) this.byId.set(id, entry.path);
+  }
+
+  /** What the limits left out, for the outcome's notes (empty when nothing was). */
+  limitNotes(): string[] {
+    const notes: string[] = [];
+    const fmt = (n: number) => n.toLocaleString("en-US");
+    if (this.unlisted.length > 0) {
+      notes.push(
+        `**Not every spec was searched**: \`${SPECS_DIR}/\` and \`${ARCHIVE_DIR}/\` hold ${fmt(this.listed)} spec files, and chant-bot considers at most ${fmt(this.limits.listed)} per job (active specs first, then the newest ids), so ${fmt(this.unlisted.length)} were not searched. Name the research spec to use one of them: \`/chant implement <spec-id>\`.`,
+      );
     }
+    if (this.unread > 0) {
+      notes.push(
+        `**Not every spec was read**: chant-bot reads at most ${fmt(this.limits.read)} spec files per job (the newest first), so ${fmt(this.unread)} more that could hold the research were not read. Name the research spec to use one of them: \`/chant implement <spec-id>\`.`,
+      );
+    }
+    return notes;
+  }
+
+  /** The first of `paths` that the read limit still allows (the rest are counted as unread). */
+  withinBudget(paths: readonly string[]): string[] {
+    const fresh = paths.filter((p) => !this.parsed.has(p));
+    const allowed = new Set(fresh.slice(0, Math.max(0, this.limits.read - this.readCount)));
+    this.unread += fresh.length - allowed.size;
+    this.readCount += allowed.size;
+    return paths.filter((p) => this.parsed.has(p) || allowed.has(p));
+  }
+
+  /** Like resolve, and past MAX_SPEC_FILES_LISTED too: for the one spec a command names. */
+  resolveAnywhere(ref: string): string | undefined {
+    const found = this.resolve(ref);
+    if (found !== undefined) return found;
+    const path = normalizeRepoPath(ref);
+    const id = specIdFromPath(path);
+    const entry =
+      this.unlisted.find((e) => e.path === path) ??
+      this.unlisted.find((e) => specIdFromPath(e.path) === id);
+    if (!entry) return undefined;
+    this.index(entry);
+    return entry.path;
   }
 
   get label(): string {
@@ -332,7 +444,15 @@ class SpecReader {
   }
 
   async read(paths: readonly string[]): Promise<ParsedSpec[]> {
-    const wanted = paths.filter((p) => !this.parsed.has(p));
+    // The limit keeps the first paths (newest first); they are read in listing order, so
+    // notes come in the order of the files.
+    const wanted = this.withinBudget(paths)
+      .filter((p) => !this.parsed.has(p))
+      .sort(
+        (a, b) =>
+          Number(a.startsWith(`${ARCHIVE_DIR}/`)) - Number(b.startsWith(`${ARCHIVE_DIR}/`)) ||
+          (a < b ? -1 : a > b ? 1 : 0),
+      );
     const readable: string[] = [];
     for (const path of wanted) {
       const size = this.byPath.get(path)?.size ?? 0;

@@ -5,6 +5,13 @@ import { isSafeRepoPath, isTestPath, normalizeRepoPath } from "../../util/repo-p
 import { isResearch, researchChainFor } from "./find-research-spec.js";
 
 /**
+ * Specs of `informed_by` followed (each is a read and, for research, a listing
+ * and its chain): an implementation spec is informed by a few; a spec from a
+ * pull request's head may list thousands.
+ */
+export const MAX_LINKED_SPECS = 20;
+
+/**
  * The reproduction tests of an implementation spec (DESIGN.md): those of the
  * research it is informed by (test files among the research's informed_by and
  * the reproduction spec's target_files), else backticked test paths in an
@@ -16,7 +23,9 @@ export async function findReproductionTests(files: RepoFiles, spec: ParsedSpec):
     .map(normalizeRepoPath)
     .filter(isSafeRepoPath);
   const reads = await files.read(
-    informedBy.filter((p) => /^\.chant\/(specs|archive)\/.+\.md$/.test(p)),
+    informedBy
+      .filter((p) => /^\.chant\/(specs|archive)\/.+\.md$/.test(p))
+      .slice(0, MAX_LINKED_SPECS),
   );
   for (const read of reads.values()) {
     if (read.kind !== "text") continue;

@@ -1,8 +1,10 @@
 import type { Context } from "probot";
+import { ConfigError } from "../../config/repo-config.js";
 import { CHECK_NAMES, type CheckName } from "../../forge/forge.js";
 import { enqueueChecks } from "../../queue/enqueue.js";
 import type { ChecksJob } from "../../queue/job-data.js";
 import { isBot, mayTrigger, roleOf } from "../authorize.js";
+import { loadRepoConfig } from "../load-repo-config.js";
 import { onceForDelivery, type WebDeps, noteDelivery } from "../web-deps.js";
 
 function isOurCheck(name: string): name is CheckName {
@@ -21,6 +23,7 @@ export async function onCheckRunRerequested(
     pullRequest: run.pull_requests[0]?.number,
     only: [run.name],
     reason: "rerequested",
+    fromFork: headInFork(run.pull_requests, run.check_suite?.head_branch),
   });
 }
 
@@ -35,6 +38,7 @@ export async function onCheckSuiteRerequested(
     headSha: suite.head_sha,
     pullRequest: suite.pull_requests[0]?.number,
     reason: "rerequested",
+    fromFork: headInFork(suite.pull_requests, suite.head_branch),
   });
 }
 
@@ -53,6 +57,29 @@ export async function onPullRequestSynchronize(
   });
 }
 
+/**
+ * Whether a check run's or suite's head is in a fork, from the payload alone.
+ * GitHub's documented signal: "when the check suite's head_branch is in a
+ * forked repository it will be null and the pull_requests array will be
+ * empty". A listed pull request whose head repository differs from its base
+ * counts too. Unknown (no pull request, branch not null) is not a fork: the
+ * head is a branch of this repository.
+ */
+export function headInFork(
+  pullRequests: readonly {
+    head?: { repo?: { id?: number } | null } | null;
+    base?: { repo?: { id?: number } | null } | null;
+  }[],
+  headBranch: string | null | undefined,
+): boolean {
+  if (pullRequests.length === 0) return headBranch === null;
+  return pullRequests.some((pr) => {
+    const head = pr.head?.repo?.id;
+    const base = pr.base?.repo?.id;
+    return head !== undefined && base !== undefined && head !== base;
+  });
+}
+
 async function enqueueChecksFor(
   context: Context<
     "check_run.rerequested" | "check_suite.rerequested" | "pull_request.synchronize"
@@ -61,6 +88,8 @@ async function enqueueChecksFor(
   job: Pick<ChecksJob, "headSha" | "reason"> & {
     pullRequest: number | undefined;
     only?: CheckName[];
+    /** The head is in a fork: only with `checks.fork_pull_requests: run`. */
+    fromFork?: boolean;
   },
 ): Promise<void> {
   const { payload } = context;
@@ -72,6 +101,14 @@ async function enqueueChecksFor(
       context.log.info(
         { delivery: context.id, sender: payload.sender.login, role },
         "checks not re-run: no write permission",
+      );
+      noteDelivery(context.id, "refused");
+      return;
+    }
+    if (job.fromFork && !(await forkChecksAllowed(context, owner, repo))) {
+      context.log.info(
+        { delivery: context.id, sha: job.headSha, pullRequest: job.pullRequest },
+        "checks not re-run: the head is in a fork (checks.fork_pull_requests is not `run`)",
       );
       noteDelivery(context.id, "refused");
       return;
@@ -91,4 +128,18 @@ async function enqueueChecksFor(
       "checks requested",
     );
   });
+}
+
+/** `checks.fork_pull_requests: run` on the default branch; an unreadable or invalid config is a no. */
+async function forkChecksAllowed(context: Context, owner: string, repo: string): Promise<boolean> {
+  try {
+    return (await loadRepoConfig(context.octokit, owner, repo)).checks.fork_pull_requests === "run";
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    context.log.info(
+      { delivery: context.id, err: error },
+      "the config is invalid: a fork's checks are not run",
+    );
+    return false;
+  }
 }

@@ -1,5 +1,5 @@
 import type { Context } from "probot";
-import { ConfigError } from "../../config/repo-config.js";
+import { ConfigError, type RepoConfig } from "../../config/repo-config.js";
 import { freshStatus, withNotice } from "../../pipeline/status/status-comment.js";
 import {
   activeImplementJob,
@@ -11,6 +11,7 @@ import {
 import { isBot, mayTrigger, refusalNotice, roleOf } from "../authorize.js";
 import { describeConfigError, loadRepoConfig } from "../load-repo-config.js";
 import { COMMAND_HELP, parseCommand, type ChantCommand } from "../parse-command.js";
+import { takePoliteReply } from "../polite-reply.js";
 import { requestImplementation } from "../request-implementation.js";
 import {
   acknowledge,
@@ -44,18 +45,28 @@ export async function onIssueComment(
       });
     };
 
+    const { owner, repo } = context.repo();
+    const repoId = payload.repository.id;
+    // Everything, `/chant help` included, is answered in full only to people who may use
+    // chant-bot. Anyone else gets one polite reply per issue per hour (see polite-reply.ts).
+    const role = await roleOf(context.octokit, owner, repo, login);
+    if (!mayTrigger(role)) {
+      noteDelivery(context.id, "refused");
+      if (await takePoliteReply(deps.queues, repoId, target)) {
+        await notice(refusalNotice(login, role), "confused");
+      } else {
+        context.log.info(
+          { delivery: context.id, sender: login, role },
+          "command refused without a reply: this issue had its polite reply within the hour",
+        );
+      }
+      return;
+    }
+
     if (command.name === "help") {
       await notice(helpText(login, command), command.problem ? "confused" : "eyes");
       return;
     }
-    const { owner, repo } = context.repo();
-    const role = await roleOf(context.octokit, owner, repo, login);
-    if (!mayTrigger(role)) {
-      await notice(refusalNotice(login, role), "confused");
-      noteDelivery(context.id, "refused");
-      return;
-    }
-    const repoId = payload.repository.id;
 
     switch (command.name) {
       case "implement":
@@ -132,8 +143,9 @@ export async function onIssueComment(
           );
           return;
         }
+        let config: RepoConfig;
         try {
-          await loadRepoConfig(context.octokit, ...repoOf(context));
+          config = await loadRepoConfig(context.octokit, ...repoOf(context));
         } catch (error) {
           if (!(error instanceof ConfigError)) throw error;
           await acknowledge(context, deps, "report the invalid config", () =>
@@ -146,6 +158,16 @@ export async function onIssueComment(
           return;
         }
         const pr = await forge.pullRequest(target);
+        if (pr.fromFork && config.checks.fork_pull_requests !== "run") {
+          // A fork's head is code from outside the repository: not run unless the config says so.
+          context.log.info(
+            { delivery: context.id, pullRequest: target, sha: pr.headSha },
+            "checks not queued: the pull request comes from a fork (checks.fork_pull_requests: refuse)",
+          );
+          noteDelivery(context.id, "refused");
+          await notice(forkRefusal(login), "confused");
+          return;
+        }
         const result = await enqueueChecks(deps.queues, {
           installationId: payload.installation!.id,
           repo: { id: repoId, owner, name: repo },
@@ -164,6 +186,10 @@ export async function onIssueComment(
       }
     }
   });
+}
+
+export function forkRefusal(login: string): string {
+  return `@${login}: this pull request comes from a fork, and chant-bot does not run a fork's code in its checks unless the repository allows it, so nothing was queued. To allow it (the checks then run sandboxed, without network), set \`checks.fork_pull_requests: run\` in \`.github/chant.yml\` on the default branch.`;
 }
 
 function helpText(login: string, command: Extract<ChantCommand, { name: "help" }>): string {

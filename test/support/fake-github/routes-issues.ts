@@ -149,7 +149,14 @@ export function registerIssueRoutes(router: Router, store: Store): void {
   router.on("POST", "/repos/:owner/:repo/issues/:number/comments", (ctx) => {
     const repo = store.repoFor(ctx);
     const issue = store.issueFor(repo, numberParam(ctx, "number"));
-    const comment = store.addComment(repo, issue.number, store.actor(ctx), commentBody(ctx));
+    const comment = store.addComment(
+      repo,
+      issue.number,
+      store.actor(ctx),
+      commentBody(ctx),
+      // Written with an installation token: GitHub names the App that wrote it.
+      ctx.auth.kind === "installation" ? store.appId : undefined,
+    );
     return {
       status: 201,
       body: store.commentJson(comment),

@@ -77,6 +77,8 @@ export interface CommentState {
   issueNumber: number;
   body: string;
   user: string;
+  /** The App whose installation token wrote it (GitHub's `performed_via_github_app`). */
+  viaAppId?: number | undefined;
   createdAt: string;
   updatedAt: string;
 }
@@ -438,7 +440,13 @@ export class Store {
 
   // --- comments and reactions --------------------------------------------
 
-  addComment(repo: RepoState, issueNumber: number, user: string, body: string): CommentState {
+  addComment(
+    repo: RepoState,
+    issueNumber: number,
+    user: string,
+    body: string,
+    viaAppId?: number,
+  ): CommentState {
     const issue = this.issueFor(repo, issueNumber);
     const now = isoNow();
     const comment: CommentState = {
@@ -447,6 +455,7 @@ export class Store {
       issueNumber,
       body,
       user,
+      viaAppId,
       createdAt: now,
       updatedAt: now,
     };
@@ -471,6 +480,12 @@ export class Store {
       created_at: comment.createdAt,
       updated_at: comment.updatedAt,
       author_association: this.authorAssociation(repo, comment.user),
+      performed_via_github_app:
+        comment.viaAppId === undefined
+          ? null
+          : comment.viaAppId === this.appId
+            ? this.appJson()
+            : { id: comment.viaAppId, slug: `app-${comment.viaAppId}` },
       reactions: this.reactionSummary({ kind: "comment", commentId: comment.id }),
     };
   }
