@@ -14,6 +14,8 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { createProbot, ProbotOctokit, type Probot } from "probot";
 import { agentFromEnv } from "../../src/agents/agent.js";
+import type { Sandbox } from "../../src/sandbox/sandbox.js";
+import { sandboxFromEnv } from "../../src/sandbox/sandbox-from-env.js";
 import type { StepName, StepState } from "../../src/pipeline/status/status-comment.js";
 import { shellQuote } from "../../src/process/command-line.js";
 import { RedisMutex } from "../../src/queue/redis-mutex.js";
@@ -49,6 +51,22 @@ export interface FlowOptions {
   config?: string;
   /** Probot's production Octokit throttle (writes 1 s apart per installation) on the worker side. */
   throttledWorker?: boolean;
+  /** Where agents and checks run (default: bubblewrap, with the bench's agents readable). */
+  sandbox?: Sandbox;
+}
+
+/** The sandbox a benchmark runs in by default: the production one, the bench's agents visible. */
+export function benchSandbox(workRoot: string): Promise<Sandbox> {
+  return sandboxFromEnv(
+    {
+      PATH: process.env.PATH,
+      CHANT_SANDBOX_READ: [
+        join(import.meta.dirname, "..", "agents"),
+        join(import.meta.dirname, "..", "..", "test", "fixtures"),
+      ].join(":"),
+    },
+    { workRoot },
+  );
 }
 
 export interface StepTiming {
@@ -155,6 +173,7 @@ export async function runImplementFlow(options: FlowOptions): Promise<FlowResult
         CHANT_AGENT: "command",
         CHANT_AGENT_COMMAND: `${shellQuote(process.execPath)} ${shellQuote(options.agentScript)}`,
       }),
+      sandbox: options.sandbox ?? (await benchSandbox(workRoot)),
       workRoot,
       secrets: [fake.privateKey, fake.webhookSecret],
       log: silent,

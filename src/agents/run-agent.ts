@@ -102,11 +102,11 @@ export async function runAgentProcess(run: AgentRun, agent: AgentProcess): Promi
       env: agent.env,
     },
     {
-    input: run.prompt,
-    timeoutMs: run.timeoutMs,
-    ...(run.signal ? { signal: run.signal } : {}),
-    maxOutputBytes: MAX_CAPTURE_BYTES,
-    ...(parser ? { onStdout: (chunk: string) => parser.push(chunk) } : {}),
+      input: run.prompt,
+      timeoutMs: run.timeoutMs,
+      ...(run.signal ? { signal: run.signal } : {}),
+      maxOutputBytes: MAX_CAPTURE_BYTES,
+      ...(parser ? { onStdout: (chunk: string) => parser.push(chunk) } : {}),
     },
   );
   parser?.end();

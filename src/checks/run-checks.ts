@@ -61,7 +61,12 @@ export const CHECK_INFO: Record<
 type Plan =
   | { kind: "done"; outcome: CheckOutcome }
   | { kind: "command"; key: CommandKey; command: string }
-  | { kind: "reproduction"; command: string; tests: string[]; base: BaseCheckoutResult | undefined };
+  | {
+      kind: "reproduction";
+      command: string;
+      tests: string[];
+      base: BaseCheckoutResult | undefined;
+    };
 
 export async function runChecks(input: ChecksInput): Promise<CheckResult[]> {
   const names = CHECK_NAMES.filter((name) => input.only === undefined || input.only.includes(name));

@@ -69,14 +69,14 @@ export async function runShellCommand(
   const outcome: CommandOutcome = result.limit
     ? "failed"
     : result.cancelled
-    ? "cancelled"
-    : result.timedOut
-      ? "timed_out"
-      : result.startError !== undefined
-        ? "not_started"
-        : result.exitCode === 0
-          ? "passed"
-          : "failed";
+      ? "cancelled"
+      : result.timedOut
+        ? "timed_out"
+        : result.startError !== undefined
+          ? "not_started"
+          : result.exitCode === 0
+            ? "passed"
+            : "failed";
   return {
     command: context.redact(command),
     outcome,

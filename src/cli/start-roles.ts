@@ -16,6 +16,8 @@ import { checkRedisForBullMQ, healthRoutes } from "../web/routes/health.js";
 import { metricsRoute } from "../web/routes/metrics.js";
 import { githubForges } from "../worker/forge-factory.js";
 import { startWorkers, type RunningWorkers } from "../worker/start-workers.js";
+import { SandboxConfigError, type Sandbox } from "../sandbox/sandbox.js";
+import { openSandbox } from "../sandbox/sandbox-from-env.js";
 import { StartupError, type AppEnv } from "./app-env.js";
 
 export type Role = "web" | "worker";
@@ -48,6 +50,20 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
   const agent: Agent | undefined = roles.includes("worker")
     ? agentOrRefuse(options.env)
     : undefined;
+
+  let sandbox: Sandbox | undefined;
+  if (agent) {
+    try {
+      sandbox = await openSandbox(options.env, {
+        workRoot: appEnv.workRoot,
+        log,
+        programs: agent.programs,
+      });
+    } catch (error) {
+      if (error instanceof SandboxConfigError) throw new StartupError(error.message);
+      throw error;
+    }
+  }
 
   let queues: ChantQueues;
   try {
@@ -120,12 +136,13 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
   );
 
   let workers: RunningWorkers | undefined;
-  if (agent) {
+  if (agent && sandbox) {
     workers = await startWorkers({
       settings: appEnv.queue,
       queues,
       forges: githubForges({ probot, appId: appEnv.appId, mutex, log }),
       agent,
+      sandbox,
       workRoot: appEnv.workRoot,
       secrets: options.secrets,
       log,

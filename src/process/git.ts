@@ -44,6 +44,8 @@ export const HARDENED_GIT_CONFIG: readonly (readonly [string, string])[] = [
   ["core.sshCommand", "false"],
   ["protocol.ext.allow", "never"],
   ["diff.external", ""],
+  // The clone's own commit graph could name commits the scan before a push did not read.
+  ["core.commitGraph", "false"],
 ];
 
 /**

@@ -138,8 +138,10 @@ export class BubblewrapSandbox implements Sandbox {
     const home = join(run.privateDir, "home");
     const etc = join(run.privateDir, "etc");
     const net = join(run.privateDir, "net");
+    // recursive mkdir gives every directory it makes the same mode: the private directory first.
+    await mkdir(run.privateDir, { recursive: true, mode: 0o711 });
     await mkdir(home, { recursive: true, mode: 0o700 });
-    await mkdir(etc, { recursive: true });
+    await mkdir(etc, { recursive: true, mode: 0o755 });
     await writeFile(
       join(etc, "passwd"),
       `root:x:0:0:root:/root:/usr/sbin/nologin\nchant:x:${SANDBOX_UID}:${SANDBOX_UID}:chant-bot sandbox:${SANDBOX_HOME}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
@@ -186,9 +188,11 @@ export class BubblewrapSandbox implements Sandbox {
         for (const dir of [...run.writable, home, ...(proxy ? [net] : [])]) {
           await chownTree(dir, user.uid, user.gid);
         }
-        // The sandbox's user must get through the job's directories to reach its binds.
-        for (const path of [...run.writable, ...(run.readOnly ?? []), run.privateDir]) {
-          await makeTraversable(dirname(path), dirname(run.privateDir));
+        // The sandbox's user must get through the job's directories (and the work root above
+        // them: privateDir is <work root>/<job>/<dir>) to reach its binds.
+        const workRoot = dirname(dirname(run.privateDir));
+        for (const path of [...run.writable, ...(run.readOnly ?? []), etc]) {
+          await makeTraversable(dirname(path), workRoot);
         }
       }
 
@@ -218,6 +222,15 @@ export class BubblewrapSandbox implements Sandbox {
         String(SANDBOX_UID),
         "--hostname",
         "chant-sandbox",
+        // /tmp first: what is bound below it later (an agent's file, the job) stays visible.
+        "--size",
+        String(limits.tmpMb * 1024 * 1024),
+        "--tmpfs",
+        "/tmp",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
         ...(await this.systemArgs()),
         "--ro-bind",
         join(etc, "passwd"),
@@ -225,14 +238,6 @@ export class BubblewrapSandbox implements Sandbox {
         "--ro-bind",
         join(etc, "group"),
         "/etc/group",
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--size",
-        String(limits.tmpMb * 1024 * 1024),
-        "--tmpfs",
-        "/tmp",
         "--bind",
         home,
         SANDBOX_HOME,
@@ -370,12 +375,17 @@ async function chownTree(root: string, uid: number, gid: number): Promise<void> 
   }
 }
 
-/** o+x on `dir` and its parents up to `stop` (the job's own directories only). */
+/**
+ * o+x on `dir` and its parents up to `stop` (the work root), for directories
+ * this process owns (the jobs' own; never the filesystem root). Traverse
+ * only: nobody else can list them.
+ */
 async function makeTraversable(dir: string, stop: string): Promise<void> {
+  const uid = process.getuid?.();
   let current = dir;
-  while (current.startsWith(stop) && current.length >= stop.length) {
+  while (current !== "/" && (current === stop || current.startsWith(`${stop}/`))) {
     const stat = await lstat(current).catch(() => undefined);
-    if (stat?.isDirectory() && (stat.mode & 0o001) === 0) {
+    if (stat?.isDirectory() && stat.uid === uid && (stat.mode & 0o001) === 0) {
       await chmod(current, (stat.mode & 0o7777) | 0o011);
     }
     if (current === stop) break;

@@ -21,12 +21,7 @@ import { runProcess } from "../process/run-process.js";
 import { BubblewrapSandbox, DEFAULT_LIMITS, type SandboxLimits } from "./bubblewrap.js";
 import { UnsandboxedSandbox, WrapperSandbox } from "./direct.js";
 import { parseEgressRules } from "./egress-rules.js";
-import {
-  SandboxConfigError,
-  type EgressRule,
-  type Sandbox,
-  type SandboxLog,
-} from "./sandbox.js";
+import { SandboxConfigError, type EgressRule, type Sandbox, type SandboxLog } from "./sandbox.js";
 
 /** The directory chant-bot itself is installed in (its `.env` lives there). */
 export const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -44,8 +39,9 @@ export async function sandboxFromEnv(
   context: SandboxContext,
 ): Promise<Sandbox> {
   const wrapperLine = env.CHANT_AGENT_WRAPPER?.trim() ?? "";
-  const kind = (env.CHANT_SANDBOX?.trim().toLowerCase() || (wrapperLine ? "wrapper" : "bubblewrap"))
-    .replace(/^bwrap$/, "bubblewrap");
+  const kind = (
+    env.CHANT_SANDBOX?.trim().toLowerCase() || (wrapperLine ? "wrapper" : "bubblewrap")
+  ).replace(/^bwrap$/, "bubblewrap");
   switch (kind) {
     case "off":
       return new UnsandboxedSandbox();
@@ -180,7 +176,12 @@ function limitsFromEnv(env: NodeJS.ProcessEnv): SandboxLimits {
     processes: read("CHANT_SANDBOX_PROCESSES", DEFAULT_LIMITS.processes, 16, 1_000_000),
     memoryMb: read("CHANT_SANDBOX_MEMORY_MB", DEFAULT_LIMITS.memoryMb, 64, 1_048_576),
     fileMb: read("CHANT_SANDBOX_FILE_MB", DEFAULT_LIMITS.fileMb, 1, 1_048_576),
-    diskReserveMb: read("CHANT_SANDBOX_DISK_RESERVE_MB", DEFAULT_LIMITS.diskReserveMb, 0, 1_048_576),
+    diskReserveMb: read(
+      "CHANT_SANDBOX_DISK_RESERVE_MB",
+      DEFAULT_LIMITS.diskReserveMb,
+      0,
+      1_048_576,
+    ),
     tmpMb: read("CHANT_SANDBOX_TMP_MB", DEFAULT_LIMITS.tmpMb, 1, 1_048_576),
   };
 }
@@ -226,10 +227,15 @@ export async function checkSandbox(
     if (result.startError !== undefined) {
       throw new SandboxConfigError(explainStartError(result.startError, sandbox));
     }
-    const missing = /^missing (.*)$/m.exec(result.output);
-    if (result.exitCode === 3 && missing) {
+    const missing = /^missing (.*)$/m.exec(result.output)?.[1];
+    if (result.exitCode === 3 && missing !== undefined) {
+      const onHost = missing.includes("/")
+        ? await access(missing).then(() => true, () => false)
+        : (await findProgram(missing, process.env.PATH)) !== undefined;
       throw new SandboxConfigError(
-        `${missing[1]} is not visible inside the sandbox (${sandbox.kind}): install it under /usr, or add its directory to CHANT_SANDBOX_READ`,
+        onHost
+          ? `${missing} is not visible inside the sandbox (${sandbox.kind}): install it under /usr, or add its directory to CHANT_SANDBOX_READ`
+          : `${missing} is not installed: it is not ${missing.includes("/") ? "there" : `on PATH (${process.env.PATH ?? ""})`}`,
       );
     }
     if (result.exitCode !== 0 || !result.output.includes("chant-sandbox-ok")) {
@@ -247,11 +253,17 @@ function explainStartError(error: string, sandbox: Sandbox): string {
   if (/uid map|user namespace|Operation not permitted|No permissions to create/i.test(error)) {
     return `${error}: unprivileged user namespaces are not allowed here (sysctl kernel.unprivileged_userns_clone=1 / user.max_user_namespaces > 0; in Kubernetes, a pod without seccomp/AppArmor profiles that block unshare), or run with CHANT_SANDBOX=wrapper`;
   }
+  if (/Permission denied/.test(error)) {
+    return `${error}: the sandbox's user (CHANT_SANDBOX_UID, 65534 for a root worker) cannot reach the work directory; make CHANT_WORK_DIR and its parents traversable (chmod o+x), or set CHANT_SANDBOX_UID=0`;
+  }
   return `${error} (sandbox: ${sandbox.kind})`;
 }
 
 /** The first executable `name` on PATH. */
-export async function findProgram(name: string, path: string | undefined): Promise<string | undefined> {
+export async function findProgram(
+  name: string,
+  path: string | undefined,
+): Promise<string | undefined> {
   for (const dir of (path ?? "/usr/local/bin:/usr/bin:/bin").split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);

@@ -2,10 +2,7 @@ import { WaitingError, type Job } from "bullmq";
 import type { Logger } from "pino";
 import { ConfigError } from "../config/repo-config.js";
 import { CHECK_NAMES, type CheckName } from "../forge/forge.js";
-import {
-  NotABranchHead,
-  runChecksForCommit,
-} from "../pipeline/checks/run-checks-for-commit.js";
+import { NotABranchHead, runChecksForCommit } from "../pipeline/checks/run-checks-for-commit.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { checksJobSchema, type ChecksJob } from "../queue/job-data.js";
 import { loadRepoConfig } from "../web/load-repo-config.js";

@@ -1,6 +1,3 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AGENT_CREDENTIAL_VARS, agentEnvironment } from "../../src/agents/agent-env.js";
 import { AgentConfigError, agentFromEnv } from "../../src/agents/agent.js";
@@ -256,38 +253,5 @@ describe("command lines", () => {
       "-",
     ]);
     expect(codexArgv({})).not.toContain("--model");
-  });
-});
-
-describe("CHANT_AGENT_WRAPPER", () => {
-  it("puts the sandbox command in front of the agent's, with {workspace} filled in", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "chant-wrap-"));
-    const wrapper = join(dir, "wrap.sh");
-    writeFileSync(wrapper, '#!/bin/sh\nprintf "%s\\n" "$@" > "$WRAP_LOG"\nshift 2\nexec "$@"\n', {
-      mode: 0o755,
-    });
-    const log = join(dir, "args.txt");
-    const agent = agentFromEnv({
-      PATH: process.env.PATH,
-      CHANT_AGENT_COMMAND: "true",
-      CHANT_AGENT_WRAPPER: `env WRAP_LOG=${log} ${wrapper} {workspace} --`,
-    });
-    const result = await agent.run({
-      workspace: dir,
-      prompt: "p",
-      promptFile: join(dir, "p.md"),
-      specPath: "s.md",
-      specId: "2026-01-01-001-abc",
-      maxTurns: 1,
-      timeoutMs: 10_000,
-    });
-    expect(result, result.error).toMatchObject({ outcome: "done" });
-    expect(readFileSync(log, "utf8").split("\n").slice(0, 3)).toEqual([dir, "--", "true"]);
-  });
-
-  it("refuses a wrapper that cannot be split", () => {
-    expect(() =>
-      agentFromEnv({ CHANT_AGENT_COMMAND: "true", CHANT_AGENT_WRAPPER: "unshare 'oops" }),
-    ).toThrow(/CHANT_AGENT_WRAPPER cannot be split/);
   });
 });

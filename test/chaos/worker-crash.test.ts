@@ -1,7 +1,7 @@
 import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { alive, ChaosStack, REPO } from "../support/chaos-stack.js";
+import { alive, ChaosStack, REPO, runningProcesses } from "../support/chaos-stack.js";
 
 /**
  * `kill -9` of a real `chant-bot worker` process at each step of a job, then
@@ -36,10 +36,13 @@ describe.concurrent("kill -9 of the worker, then a restart", { timeout: 150_000 
       const jobId = await stack.enqueue();
       const orphan = await stack.agentStarted(1);
       await stack.kill9(worker);
-      // The agent has a process group of its own: it outlives the worker.
-      expect(alive(orphan.pid)).toBe(true);
+      // The agent's sandbox dies with its worker (bubblewrap --die-with-parent, and its PID
+      // namespace with it): nothing of it runs on.
+      await stack.until(
+        () => !alive(orphan.pid) && !alive(orphan.child),
+        "the sandboxed agent to die with its worker",
+      );
       await stack.spawnWorker();
-      await stack.until(() => !alive(orphan.pid) && !alive(orphan.child), "the orphan to die");
       await stack.agentStarted(2);
       stack.releaseAgent();
       await stack.expectExactlyOnce(jobId);
@@ -96,9 +99,9 @@ describe.concurrent("kill -9 of the worker, then a restart", { timeout: 150_000 
       await stack.until(() => checksStarted(stack).length === 1, "the tests check to start");
       const orphan = checksStarted(stack)[0]!;
       await stack.kill9(worker);
-      expect(alive(orphan)).toBe(true);
+      // The check command's sandbox dies with its worker.
+      await stack.until(() => !alive(orphan), "the sandboxed check command to die with its worker");
       await stack.spawnWorker();
-      await stack.until(() => !alive(orphan), "the orphaned check command to die");
       await stack.until(() => checksStarted(stack).length === 2, "the checks to run again");
       rmSync(join(stack.holdDir, "hold-check"));
       await stack.expectExactlyOnce(jobId);
@@ -121,17 +124,17 @@ function expectNoWorkspacesLeft(stack: ChaosStack): void {
 }
 
 /**
- * The default branch's `checks.tests` first runs a script that records its pid
- * and waits while `hold-check` exists in the hold directory (check commands get
- * a bounded environment, so the path is written into the command).
+ * The default branch's `checks.tests` first runs a script that waits while
+ * `hold-check` exists in the hold directory (bound read-only into the sandbox;
+ * check commands get a bounded environment, so the path is written into the
+ * command). The test finds it by its command line.
  */
 async function holdTheTestsCheck(stack: ChaosStack): Promise<void> {
   const script = join(stack.holdDir, "hold-check.mjs");
   writeFileSync(
     script,
-    `import { existsSync, writeFileSync } from "node:fs";
+    `import { existsSync } from "node:fs";
 const dir = ${JSON.stringify(stack.holdDir)};
-writeFileSync(dir + "/check-" + process.pid + ".check", String(process.pid));
 while (existsSync(dir + "/hold-check")) await new Promise((r) => setTimeout(r, 50));
 `,
   );
@@ -154,8 +157,16 @@ pr:
   });
 }
 
+const seenChecks = new WeakMap<ChaosStack, Set<number>>();
+
+/** The held check commands seen running so far (host pids). */
 function checksStarted(stack: ChaosStack): number[] {
-  return readdirSync(stack.holdDir)
-    .filter((f) => f.endsWith(".check"))
-    .map((f) => Number(f.slice("check-".length, -".check".length)));
+  const seen = seenChecks.get(stack) ?? new Set<number>();
+  seenChecks.set(stack, seen);
+  const script = join(stack.holdDir, "hold-check.mjs");
+  for (const p of runningProcesses()) {
+    if (p.cmdline.startsWith(`node\0${script}`) || p.cmdline.includes(`/node\0${script}`))
+      seen.add(p.pid);
+  }
+  return [...seen];
 }

@@ -8,6 +8,7 @@ import { runProcess } from "../../src/process/run-process.js";
 import { parseSpec } from "../../src/spec/parse-spec.js";
 import { FIX_AGENT } from "../support/e2e-stack.js";
 import { FIXTURE_REPOS } from "../support/memory-files.js";
+import { SANDBOX_TEST_ENV } from "../support/sandbox.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -48,6 +49,7 @@ async function kvStoreRepo(): Promise<string> {
 async function implement(args: string[], env: Record<string, string | undefined> = {}) {
   const saved = { ...process.env };
   Object.assign(process.env, {
+    ...SANDBOX_TEST_ENV,
     CHANT_AGENT: "command",
     CHANT_AGENT_COMMAND: `${shellQuote(process.execPath)} ${shellQuote(FIX_AGENT)}`,
     CHANT_AGENT_ENV: "FIX_KV_STORE_MODE",
@@ -130,7 +132,7 @@ describe("chant-bot implement (local forge: no GitHub, no Redis)", () => {
       "an agent that is not installed",
       ["--issue", "42"],
       { CHANT_AGENT: "claude", CHANT_AGENT_COMMAND: undefined, PATH: "/usr/bin:/bin" },
-      /could not start/,
+      /claude is not installed: it is not on PATH/,
     ],
     ["an unknown agent", ["--issue", "42"], { CHANT_AGENT: "gpt-9" }, /CHANT_AGENT/],
   ])("exits 1 with a clear reason for %s", async (_name, args, env, message) => {
@@ -183,6 +185,8 @@ describe("chant-bot implement (local forge: no GitHub, no Redis)", () => {
     );
     const result = await implement(["--repo", repo, "--issue", "42"], {
       CHANT_AGENT_COMMAND: `${shellQuote(process.execPath)} ${shellQuote(agent)}`,
+      // An agent of the operator's own, outside the system: made readable in the sandbox.
+      CHANT_SANDBOX_READ: `${SANDBOX_TEST_ENV.CHANT_SANDBOX_READ}:${agent}`,
     });
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/changed GitHub Actions workflows, so nothing was pushed/);

@@ -24,7 +24,7 @@ describe("repo config", () => {
     expect(DEFAULT_CONFIG).toEqual({
       label: "chant:implement",
       spec_status: "pending",
-      checks: { timeout_minutes: 15 },
+      checks: { timeout_minutes: 15, setup_network: false, fork_pull_requests: "refuse" },
       agent: { max_turns: 60, timeout_minutes: 45 },
       pr: { draft: true, allow_workflow_changes: false },
     });

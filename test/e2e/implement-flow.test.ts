@@ -10,6 +10,7 @@ import { processImplementJob } from "../../src/worker/process-implement-job.js";
 import { drained, finished, startStack, type Stack } from "../support/e2e-stack.js";
 import { runGit } from "../support/fake-github/index.js";
 import { newDeliveryId } from "../support/webhooks.js";
+import { testSandbox } from "../support/sandbox.js";
 
 let stack: Stack;
 beforeEach(async () => {
@@ -156,6 +157,7 @@ describe("the worker, end to end (real Redis, GitHub stand-in, real git, scripte
         log: silent,
       }),
       agent: agentFromEnv({ CHANT_AGENT: "command", CHANT_AGENT_COMMAND: "false" }),
+      sandbox: await testSandbox(),
       workRoot: stack.workRoot,
       secrets: [],
       log: silent,

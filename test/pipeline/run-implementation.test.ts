@@ -12,6 +12,7 @@ import { shellQuote } from "../../src/process/command-line.js";
 import { runProcess } from "../../src/process/run-process.js";
 import { AGENTS, FIX_AGENT } from "../support/e2e-stack.js";
 import { FIXTURE_REPOS } from "../support/memory-files.js";
+import { SANDBOX_TEST_ENV, testSandbox } from "../support/sandbox.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -33,10 +34,11 @@ async function kvStore(): Promise<string> {
   return dir;
 }
 
-function run(dir: string, script: string, config: RepoConfig, logLines: string[] = []) {
+async function run(dir: string, script: string, config: RepoConfig, logLines: string[] = []) {
   const forge = new LocalForge({ dir, print: () => undefined });
   const agent = agentFromEnv({
     PATH: process.env.PATH,
+    ...SANDBOX_TEST_ENV,
     CHANT_AGENT: "command",
     CHANT_AGENT_COMMAND: `${shellQuote(process.execPath)} ${shellQuote(script)}`,
   });
@@ -53,6 +55,7 @@ function run(dir: string, script: string, config: RepoConfig, logLines: string[]
     {
       forge,
       agent,
+      sandbox: await testSandbox(),
       config,
       workRoot,
       secrets: [],
@@ -69,7 +72,7 @@ describe("runImplementation", () => {
     const dir = await kvStore();
     const config = { ...DEFAULT_CONFIG, agent: { ...DEFAULT_CONFIG.agent, timeout_minutes: 0.01 } };
     const started = Date.now();
-    const { forge, outcome } = run(dir, join(AGENTS, "sleepy.mjs"), config);
+    const { forge, outcome } = await run(dir, join(AGENTS, "sleepy.mjs"), config);
     const result = await outcome;
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(result).toMatchObject({
@@ -83,7 +86,7 @@ describe("runImplementation", () => {
   it("logs every step as JSON lines carrying the step's name", async () => {
     const dir = await kvStore();
     const lines: string[] = [];
-    const { outcome } = run(dir, FIX_AGENT, DEFAULT_CONFIG, lines);
+    const { outcome } = await run(dir, FIX_AGENT, DEFAULT_CONFIG, lines);
     expect(await outcome).toMatchObject({ kind: "succeeded" });
     const steps = lines
       .map((l) => JSON.parse(l) as { step?: string; msg: string })

@@ -19,6 +19,7 @@ import { chantBotApp } from "../../src/web/app.js";
 import { createWebServer } from "../../src/web/http-server.js";
 import { githubForges } from "../../src/worker/forge-factory.js";
 import { startWorkers } from "../../src/worker/start-workers.js";
+import { openSandbox } from "../../src/sandbox/sandbox-from-env.js";
 
 const UnthrottledOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
   ...options,
@@ -43,11 +44,13 @@ const mutex = new RedisMutex(queues.redis, queues.prefix);
 await probot.load(chantBotApp({ queues, appId: appEnv.appId, mutex }));
 const server = createWebServer({ probot, webhookSecret: appEnv.webhookSecret, log });
 await new Promise<void>((resolve) => server.listen(appEnv.port, "127.0.0.1", resolve));
+const agent = agentFromEnv(env);
 const workers = await startWorkers({
   settings: appEnv.queue,
   queues,
   forges: githubForges({ probot, appId: appEnv.appId, mutex, log }),
-  agent: agentFromEnv(env),
+  agent,
+  sandbox: await openSandbox(env, { workRoot: appEnv.workRoot, log, programs: agent.programs }),
   workRoot: appEnv.workRoot,
   secrets,
   log,

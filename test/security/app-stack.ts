@@ -18,6 +18,7 @@ import { FakeGitHub, type RepoHandle } from "../support/fake-github/index.js";
 import type { DeliveryResult } from "../support/fake-github/index.js";
 import { FIXTURE_REPOS } from "../support/memory-files.js";
 import { deleteKeys, TEST_REDIS_URL, testQueueSettings } from "../support/redis.js";
+import { SANDBOX_TEST_ENV } from "../support/sandbox.js";
 
 const APP_MAIN = join(import.meta.dirname, "app-main.ts");
 const TSX = import.meta.resolve("tsx");
@@ -86,6 +87,7 @@ export async function startAppStack(options: AppStackOptions): Promise<AppStack>
     CHANT_REDIS_URL: TEST_REDIS_URL,
     CHANT_QUEUE_PREFIX: settings.prefix,
     CHANT_WORK_DIR: workDir,
+    ...SANDBOX_TEST_ENV,
     CHANT_AGENT: "command",
     CHANT_AGENT_COMMAND: `${shellQuote(process.execPath)} ${shellQuote(options.agent)}`,
     ...options.env,

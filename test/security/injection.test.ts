@@ -34,13 +34,14 @@ import { visibleText } from "../../src/util/untrusted-text.js";
 import { createWebServer } from "../../src/web/http-server.js";
 import { parseCommand } from "../../src/web/parse-command.js";
 import { hostileStrings, TRICKY_SAFE_TEST_PATHS } from "../fixtures/hostile-strings.js";
-import { checkRepo, GIT_ENV, removeCheckRepos } from "../checks/check-repos.js";
+import { checkRepo, GIT_ENV, removeCheckRepos, tempDir } from "../checks/check-repos.js";
 import { loadFixtureRepo, MemoryFiles } from "../support/memory-files.js";
 import { testProbot, WEBHOOK_SECRET } from "../support/probot.js";
 import { openTestQueues } from "../support/redis.js";
 import { issueLabeled, newDeliveryId, sign } from "../support/webhooks.js";
 import { answerGitHub, calls } from "./github-api.js";
 import { pino } from "pino";
+import { testSandbox } from "../support/sandbox.js";
 
 const canaryDir = mkdtempSync(join(tmpdir(), "chant-canary-"));
 const HOSTILE = hostileStrings(canaryDir);
@@ -447,14 +448,18 @@ describe("reproduction test paths named by a research spec", () => {
 describe("reproduction test paths into `{tests}` of a real check command", () => {
   it("each hostile path is refused before the command runs, and the check says why", async () => {
     const repo = await checkRepo();
-    const ran = join(canaryDir, "reproduction-command-ran");
+    // In the checkout: the only place a check command can write (it runs in the sandbox).
+    const ran = join(repo.dir, "reproduction-command-ran");
     for (const h of HOSTILE) {
       const [result] = await runChecks({
         workspace: repo.dir,
+        sandbox: await testSandbox(),
+        privateDir: tempDir(),
+        ownsCheckouts: false,
         baseSha: repo.baseSha,
         reproductionTests: [h.value],
         config: {
-          reproduction: `touch ${shellQuote(ran)}; node --test {tests}`,
+          reproduction: `touch reproduction-command-ran; node --test {tests}`,
           timeout_minutes: 1,
         },
         env: GIT_ENV,
@@ -482,6 +487,9 @@ describe("reproduction test paths into `{tests}` of a real check command", () =>
     for (const path of TRICKY_SAFE_TEST_PATHS) expect(isSafeRepoPath(path)).toBe(true);
     const [result] = await runChecks({
       workspace: repo.dir,
+      sandbox: await testSandbox(),
+      privateDir: tempDir(),
+      ownsCheckouts: false,
       baseSha: repo.baseSha,
       reproductionTests: TRICKY_SAFE_TEST_PATHS,
       config: {

@@ -39,6 +39,7 @@ import type { Workspace } from "../../src/pipeline/workspace/prepare-workspace.j
 import { parseSpec } from "../../src/spec/parse-spec.js";
 import { SpecError } from "../../src/spec/spec-error.js";
 import { loadRepoConfig } from "../../src/web/load-repo-config.js";
+import { UnsandboxedSandbox } from "../../src/sandbox/direct.js";
 
 const FLAG = "__chantPwned";
 const root = join(import.meta.dirname, "..", "..");
@@ -115,9 +116,13 @@ describe("a repository's prompt template and .chant/config.md (the implement ste
     } as Partial<Agent> as Agent;
     await runAgentStep({
       agent,
+      // The agent above never starts a process: no sandbox is needed to render the prompt.
+      sandbox: new UnsandboxedSandbox(),
       workspace: {
         dir: checkout,
         scratch,
+        agentDir: join(scratch, "agent"),
+        privateDir: join(scratch, "sandbox"),
         redact: (text) => text,
       } as Partial<Workspace> as Workspace,
       draft: {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { secretsInChanges } from "../../src/pipeline/publish/secrets-in-changes.js";
-import { git } from "../../src/pipeline/workspace/git.js";
+import { git } from "../../src/process/git.js";
 import type { Workspace } from "../../src/pipeline/workspace/prepare-workspace.js";
 import { createRedactor, createSecretFinder } from "../../src/util/redact.js";
 

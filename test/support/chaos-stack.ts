@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
@@ -11,6 +19,7 @@ import { AGENTS, drained, finished } from "./e2e-stack.js";
 import { FakeGitHub, type RepoHandle } from "./fake-github/index.js";
 import { FIXTURE_REPOS } from "./memory-files.js";
 import { deleteKeys, openTestQueues, testQueueSettings, TEST_REDIS_URL } from "./redis.js";
+import { SANDBOX_TEST_ENV } from "./sandbox.js";
 import { cliEnv, spawnCli, type CliProcess } from "./spawn-cli.js";
 import { newDeliveryId } from "./webhooks.js";
 
@@ -23,6 +32,7 @@ export interface ServingProcess extends CliProcess {
 }
 
 export interface AgentStarted {
+  /** Process ids as this machine sees them (the agent runs in a PID namespace of its own). */
   pid: number;
   child: number;
   cwd: string;
@@ -38,6 +48,8 @@ export class ChaosStack {
   readonly processes: CliProcess[] = [];
   readonly holdDir = mkdtempSync(join(tmpdir(), "chant-chaos-hold-"));
   readonly workDir = mkdtempSync(join(tmpdir(), "chant-chaos-work-"));
+  /** Every held agent seen running, by pid (they are found through /proc). */
+  private readonly seen = new Map<number, AgentStarted>();
 
   private constructor(
     readonly fake: FakeGitHub,
@@ -66,11 +78,15 @@ export class ChaosStack {
     const settings = { ...testQueueSettings(), redisUrl: options.redisUrl ?? TEST_REDIS_URL };
     const { queues, cleanup } = await openTestQueues(settings);
     const ownRedis = settings.redisUrl !== TEST_REDIS_URL;
-    return new ChaosStack(fake, repo, queues, settings, async () => {
+    const stack = new ChaosStack(fake, repo, queues, settings, async () => {
       // An own Redis goes with its directory; the shared one keeps other tests' keys.
       if (ownRedis) await queues.close();
       else await cleanup();
     });
+    // The sandboxed agent reads the hold directory (bound read-only) as an unprivileged user.
+    chmodSync(stack.holdDir, 0o755);
+    chmodSync(stack.workDir, 0o755);
+    return stack;
   }
 
   /** The environment of a chant-bot process of this stack. */
@@ -84,6 +100,7 @@ export class ChaosStack {
       CHANT_AGENT_COMMAND: `${shellQuote(process.execPath)} ${shellQuote(HOLD_AGENT)}`,
       CHANT_AGENT_ENV: "CHAOS_HOLD_DIR",
       CHAOS_HOLD_DIR: this.holdDir,
+      CHANT_SANDBOX_READ: `${SANDBOX_TEST_ENV.CHANT_SANDBOX_READ}:${this.holdDir}`,
       CHANT_WORK_DIR: this.workDir,
       CHANT_JOB_LOCK_SECONDS: "2",
       CHANT_SHUTDOWN_GRACE_SECONDS: "2",
@@ -145,11 +162,32 @@ export class ChaosStack {
     rmSync(join(this.holdDir, "hold-agent"), { force: true });
   }
 
-  /** Every held agent that started so far. */
+  /** Every held agent seen running so far (found by its command line, with its child). */
   agentsStarted(): AgentStarted[] {
-    return readdirSync(this.holdDir)
-      .filter((f) => f.endsWith(".started"))
-      .map((f) => JSON.parse(readFileSync(join(this.holdDir, f), "utf8")) as AgentStarted);
+    const processes = runningProcesses();
+    for (const agent of processes.filter((p) => p.cmdline.includes(HOLD_AGENT))) {
+      if (this.seen.has(agent.pid)) continue;
+      // Several stacks run at once: this one's agents are those told about its hold directory.
+      let environ: string;
+      try {
+        environ = readFileSync(`/proc/${agent.pid}/environ`, "latin1");
+      } catch {
+        continue;
+      }
+      if (!environ.split("\0").includes(`CHAOS_HOLD_DIR=${this.holdDir}`)) continue;
+      const child = processes.find(
+        (p) => p.ppid === agent.pid && p.cmdline.includes("held-agent-child"),
+      );
+      if (!child) continue;
+      let cwd: string;
+      try {
+        cwd = readlinkSync(`/proc/${agent.pid}/cwd`);
+      } catch {
+        continue;
+      }
+      this.seen.set(agent.pid, { pid: agent.pid, child: child.pid, cwd });
+    }
+    return [...this.seen.values()];
   }
 
   /** Wait until the `n`th held agent runs. */
@@ -226,7 +264,7 @@ export class ChaosStack {
     this.releaseAgent();
     for (const p of this.processes.splice(0)) await this.kill9(p);
     // Agents a killed worker left behind (when the test did not expect them cleaned up).
-    for (const agent of existsSync(this.holdDir) ? this.agentsStarted() : []) {
+    for (const agent of this.agentsStarted()) {
       for (const pid of [agent.pid, agent.child]) {
         try {
           process.kill(pid, "SIGKILL");
@@ -243,3 +281,26 @@ export class ChaosStack {
 }
 
 export { isAlive as alive } from "./processes.js";
+
+/**
+ * The processes of this machine with their parent and command line. Agents and
+ * check commands run in a sandbox (their own PID namespace, nothing outside their
+ * clone writable), so the tests find them here rather than through files they write.
+ */
+export function runningProcesses(): { pid: number; ppid: number; cmdline: string }[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, "latin1");
+        return {
+          pid: Number(d),
+          ppid: Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]),
+          cmdline: readFileSync(`/proc/${d}/cmdline`, "latin1"),
+        };
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((p) => p !== undefined);
+}

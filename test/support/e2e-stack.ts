@@ -15,6 +15,7 @@ import { startWorkers, type RunningWorkers } from "../../src/worker/start-worker
 import { FakeGitHub, type RepoHandle } from "./fake-github/index.js";
 import { FIXTURE_REPOS } from "./memory-files.js";
 import { openTestQueues } from "./redis.js";
+import { SANDBOX_TEST_ENV, testSandbox } from "./sandbox.js";
 
 export const AGENTS = join(import.meta.dirname, "..", "fixtures", "agents");
 export const FIX_AGENT = join(AGENTS, "fix-kv-store.mjs");
@@ -74,6 +75,7 @@ export async function startStack(): Promise<Stack> {
       const agent = agentFromEnv({
         PATH: process.env.PATH,
         HOME: process.env.HOME,
+        ...SANDBOX_TEST_ENV,
         CHANT_AGENT: "command",
         CHANT_AGENT_COMMAND: `${shellQuote(process.execPath)} ${shellQuote(script)}`,
         CHANT_AGENT_ENV: "FIX_KV_STORE_MODE",
@@ -89,6 +91,7 @@ export async function startStack(): Promise<Stack> {
           log: pino({ level: "silent" }),
         }),
         agent,
+        sandbox: await testSandbox(),
         workRoot,
         secrets: [fake.privateKey, fake.webhookSecret],
         log: pino({ level: "silent" }),

@@ -1,16 +1,21 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { SANDBOX_TEST_ENV } from "./sandbox.js";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 const BIN = join(ROOT, "src", "cli", "bin.ts");
 /** tsx, resolved here, so the process may run in any directory. */
 const TSX = import.meta.resolve("tsx");
 
-/** A clean environment for a chant-bot process: PATH and HOME, then what the test sets. */
+/**
+ * A clean environment for a chant-bot process: PATH and HOME, the test fixtures readable in
+ * its sandbox, then what the test sets.
+ */
 export function cliEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
+    ...SANDBOX_TEST_ENV,
     LOG_LEVEL: "info",
     LOG_FORMAT: "json",
   };

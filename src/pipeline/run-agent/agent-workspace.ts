@@ -33,6 +33,7 @@ export async function copyForAgent(ws: Workspace): Promise<void> {
 // $1 and $2 (our own script; nothing from the agent is interpolated).
 const DIFF_SCRIPT = [
   "set -e",
+  'mkdir -p "$GIT_OBJECT_DIRECTORY"',
   'git read-tree "$1"',
   "git add --all -- .",
   'git diff --cached --binary --full-index --no-color --no-ext-diff --no-textconv --no-renames --src-prefix=a/ --dst-prefix=b/ --output="$2" "$1" --',
@@ -83,12 +84,20 @@ export async function takeAgentChanges(
     { timeoutMs: 10 * 60_000, signal, maxOutputBytes: 64 * 1024 },
   );
   if (result.cancelled) {
-    throw new PipelineStop("cancelled", "cancelled while reading the agent's changes", [], "cancelled");
+    throw new PipelineStop(
+      "cancelled",
+      "cancelled while reading the agent's changes",
+      [],
+      "cancelled",
+    );
   }
   if (result.exitCode !== 0) {
     throw new PipelineStop("agent_changes_unusable", "the agent's changes could not be read", [
       "```text",
-      ws.redact(result.startError ?? result.limit ?? result.output).trim().slice(-2000),
+      ws
+        .redact(result.startError ?? result.limit ?? result.output)
+        .trim()
+        .slice(-2000),
       "```",
     ]);
   }

@@ -37,7 +37,14 @@ export async function verifyResult(
   // The agent's changes are in the index (takeAgentChanges): read them from there, never from
   // the working tree, where a path may be a link the agent made.
   const changedFiles = (
-    await workspace.git(["diff", "--cached", "--name-only", "-z", "--no-renames", workspace.draftCommit])
+    await workspace.git([
+      "diff",
+      "--cached",
+      "--name-only",
+      "-z",
+      "--no-renames",
+      workspace.draftCommit,
+    ])
   )
     .split("\0")
     .filter((p) => p !== "" && p !== workspace.specPath)
