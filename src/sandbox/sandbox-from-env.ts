@@ -230,7 +230,10 @@ export async function checkSandbox(
     const missing = /^missing (.*)$/m.exec(result.output)?.[1];
     if (result.exitCode === 3 && missing !== undefined) {
       const onHost = missing.includes("/")
-        ? await access(missing).then(() => true, () => false)
+        ? await access(missing).then(
+            () => true,
+            () => false,
+          )
         : (await findProgram(missing, process.env.PATH)) !== undefined;
       throw new SandboxConfigError(
         onHost
