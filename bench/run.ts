@@ -6,7 +6,7 @@
  *   npm run bench                    all of it (a few minutes), then bench/results/latest.json
  *                                    and the results section of BENCHMARKS.md are rewritten
  *   npm run bench -- --quick         smaller settings, a smoke run (BENCHMARKS.md untouched)
- *   npm run bench -- --only=ingress,api,pipeline,queue   some of it (BENCHMARKS.md untouched)
+ *   npm run bench -- --only=ingress,api,pipeline,sandbox,queue   some of it (BENCHMARKS.md untouched)
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -22,8 +22,9 @@ import type { Table } from "./lib/table.js";
 import { benchIngress, ingressTables, type ProcessMemory } from "./suites/ingress.js";
 import { benchPipeline, pipelineTables } from "./suites/pipeline.js";
 import { benchQueue, queueTables } from "./suites/queue.js";
+import { benchSandboxCost, sandboxTables } from "./suites/sandbox.js";
 
-const SUITES = ["ingress", "api", "pipeline", "queue"] as const;
+const SUITES = ["ingress", "api", "pipeline", "sandbox", "queue"] as const;
 type Suite = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -110,6 +111,18 @@ if (wanted("pipeline")) {
   const pipeline = await benchPipeline({ runs: quick ? 3 : 5, throttledRun: !quick });
   results.pipeline = pipeline;
   tables.push(...pipelineTables(pipeline));
+}
+
+if (wanted("sandbox")) {
+  log("sandbox cost");
+  const settings = {
+    startRuns: quick ? 5 : 30,
+    bigTreeFiles: quick ? 1000 : 5000,
+    flowRuns: quick ? 2 : 10,
+  };
+  const sandbox = await benchSandboxCost(settings);
+  results.sandbox = sandbox;
+  tables.push(...sandboxTables(sandbox, settings));
 }
 
 if (wanted("queue")) {
