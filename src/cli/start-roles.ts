@@ -140,7 +140,7 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
     workers = await startWorkers({
       settings: appEnv.queue,
       queues,
-      forges: githubForges({ probot, appId: appEnv.appId, mutex, log }),
+      forges: githubForges({ probot, appId: appEnv.appId, mutex, log, secrets: options.secrets }),
       agent,
       sandbox,
       workRoot: appEnv.workRoot,

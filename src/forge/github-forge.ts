@@ -7,6 +7,7 @@ import {
   renderStatusComment,
   type StatusUpdate,
 } from "../pipeline/status/status-comment.js";
+import { redactKnownTokens } from "../util/redact.js";
 import { MAX_READ_BYTES } from "./local-files.js";
 import { GIT_TOKEN_REQUEST } from "./scoped-installation-auth.js";
 import type {
@@ -40,6 +41,12 @@ export interface GitHubForgeOptions {
   appId: number | undefined;
   mutex?: Mutex;
   log?: Logger;
+  /**
+   * Applied to everything this forge writes where people read it (the status
+   * comment, the pull request, check runs): the job's secrets in every form
+   * and token shapes. The last net under what each step already redacts.
+   */
+  redact?: (text: string) => string;
 }
 
 /** GitHub's limit on annotations per check-run request. */
@@ -53,6 +60,7 @@ export class GitHubForge implements Forge {
   private readonly owner: string;
   private readonly name: string;
   private readonly mutex: Mutex;
+  private readonly redact: (text: string) => string;
   private repoInfo: Promise<RepoInfo> | undefined;
   private readonly trees = new Map<string, Promise<RepoFileEntry[]>>();
   /** The status comment of each issue or pull request, once found or made by this forge. */
@@ -65,6 +73,7 @@ export class GitHubForge implements Forge {
     this.owner = options.owner;
     this.name = options.name;
     this.mutex = options.mutex ?? noMutex;
+    this.redact = options.redact ?? redactKnownTokens;
   }
 
   private get r() {
@@ -204,7 +213,7 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
       // Read it again under the lock every time (the web process may have added a notice),
       // by id once known: one request however many comments the issue has.
       const existing = await this.findStatusComment(target);
-      const body = renderStatusComment(update(readStatusState(existing?.body)));
+      const body = this.redact(renderStatusComment(update(readStatusState(existing?.body))));
       if (existing) {
         if (existing.body === body) return { url: existing.html_url };
         const { data } = await this.octokit.rest.issues.updateComment({
@@ -303,8 +312,9 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
   }
 
   async ensurePullRequest(
-    pr: PullRequestDraft,
+    draft: PullRequestDraft,
   ): Promise<{ number: number; url: string; created: boolean }> {
+    const pr = { ...draft, title: this.redact(draft.title), body: this.redact(draft.body) };
     const find = async () => {
       const { data } = await this.octokit.rest.pulls.list({
         ...this.r,
@@ -364,7 +374,13 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
       });
       known = data.check_runs.find((run) => run.head_sha === headSha)?.id;
     }
-    const annotations = update.annotations ?? [];
+    const annotations = (update.annotations ?? []).map((a) => ({
+      ...a,
+      message: this.redact(a.message),
+      ...(a.title === undefined ? {} : { title: this.redact(a.title) }),
+    }));
+    const title = this.redact(update.title ?? name);
+    const summary = fitCheckRunBytes(this.redact(update.summary ?? ""));
     const first = annotations.slice(0, ANNOTATIONS_PER_REQUEST);
     const body = {
       status: update.status,
@@ -374,9 +390,9 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
       ...(update.title || update.summary
         ? {
             output: {
-              title: update.title ?? name,
-              summary: fitCheckRunBytes(update.summary ?? ""),
-              ...(update.text ? { text: fitCheckRunBytes(update.text) } : {}),
+              title,
+              summary,
+              ...(update.text ? { text: fitCheckRunBytes(this.redact(update.text)) } : {}),
               ...(first.length ? { annotations: first } : {}),
             },
           }
@@ -402,8 +418,8 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
         ...this.r,
         check_run_id: id,
         output: {
-          title: update.title ?? name,
-          summary: fitCheckRunBytes(update.summary ?? ""),
+          title,
+          summary,
           annotations: annotations.slice(i, i + ANNOTATIONS_PER_REQUEST),
         },
       });

@@ -7,6 +7,7 @@ import {
   InstallationTokens,
   type TokenPermissions,
 } from "../forge/scoped-installation-auth.js";
+import { createRedactor } from "../util/redact.js";
 
 /** Which job the forge is for: it decides what the job's tokens may do. */
 export type JobPurpose = "implement" | "checks";
@@ -84,7 +85,10 @@ export function githubForges(options: {
   mutex: Mutex;
   log: Logger;
   instrument?: (octokit: Octokit) => void;
+  /** The process's secrets: whatever a forge writes is redacted of them (and of token shapes). */
+  secrets?: readonly string[];
 }): ForgeFactory {
+  const redact = createRedactor(options.secrets ?? []);
   const app = () => options.probot.auth() as Promise<Octokit>;
   const tokens = new InstallationTokens(app);
 
@@ -144,6 +148,7 @@ export function githubForges(options: {
         appId: options.appId,
         mutex: options.mutex,
         log: options.log,
+        redact,
       });
       return { forge, octokit: configOctokit };
     },

@@ -48,7 +48,7 @@ const agent = agentFromEnv(env);
 const workers = await startWorkers({
   settings: appEnv.queue,
   queues,
-  forges: githubForges({ probot, appId: appEnv.appId, mutex, log }),
+  forges: githubForges({ probot, appId: appEnv.appId, mutex, log, secrets }),
   agent,
   sandbox: await openSandbox(env, { workRoot: appEnv.workRoot, log, programs: agent.programs }),
   workRoot: appEnv.workRoot,

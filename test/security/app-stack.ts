@@ -6,7 +6,7 @@
  * it signed, as GitHub would; its log (pino JSON on stdout) is kept whole.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,10 +30,18 @@ export interface AppStackOptions {
   env?: Record<string, string>;
   /** Files added to kv-store's default branch (e.g. a `.github/chant.yml`). */
   files?: Record<string, string>;
+  /** The private key in a file (PRIVATE_KEY_PATH, as an operator may keep it) instead of PRIVATE_KEY. */
+  keyFile?: boolean;
 }
 
 export interface AppStack {
   fake: FakeGitHub;
+  /** The app's port on 127.0.0.1, its working directory (where a `.env` would be), its work root. */
+  port: number;
+  cwd: string;
+  workDir: string;
+  /** PRIVATE_KEY_PATH, with `keyFile`. */
+  keyPath: string | undefined;
   repo: RepoHandle;
   /** The app's queues, opened from the test (same Redis, same prefix). */
   queues: ChantQueues;
@@ -92,6 +100,19 @@ export async function startAppStack(options: AppStackOptions): Promise<AppStack>
     CHANT_AGENT_COMMAND: `${shellQuote(process.execPath)} ${shellQuote(options.agent)}`,
     ...options.env,
   };
+  let keyPath: string | undefined;
+  if (options.keyFile) {
+    keyPath = join(cwd, "private-key.pem");
+    writeFileSync(keyPath, fake.privateKey, { mode: 0o600 });
+    delete env.PRIVATE_KEY;
+    env.PRIVATE_KEY_PATH = keyPath;
+  }
+  // An operator's `.env` beside the app, holding the secrets too.
+  writeFileSync(
+    join(cwd, ".env"),
+    `WEBHOOK_SECRET=${fake.webhookSecret}\nPRIVATE_KEY="${fake.privateKey.replace(/\n/g, "\\n")}"\n`,
+    { mode: 0o600 },
+  );
 
   let output = "";
   const stopping = new AbortController();
@@ -117,6 +138,10 @@ export async function startAppStack(options: AppStackOptions): Promise<AppStack>
   return {
     fake,
     repo,
+    port,
+    cwd,
+    workDir,
+    keyPath,
     queues,
     output: () => output,
     deliver: (event, payload) => fake.deliver(url, event, payload),

@@ -109,13 +109,13 @@ export async function secretsInChanges(workspace: Workspace): Promise<string[]> 
         const path = object.path ? `${object.path}/${name}` : name;
         if (names.has(path) || !holds(name)) continue;
         names.add(path);
-        found.push({ path, place: place(path, where(object)) });
+        found.push({ path, place: place(path, where(object), holds) });
       }
     } else {
       const text = asText(content);
       if (holds(text)) {
         const path = object.path ?? object.id;
-        found.push({ path, place: place(path, where(object)), text });
+        found.push({ path, place: place(path, where(object), holds), text });
       }
     }
   }
@@ -131,7 +131,9 @@ interface Suspect {
   text?: string;
 }
 
-function place(path: string, commit: string): string {
+/** Where a secret is, said without repeating it: a path that holds one is not named. */
+function place(path: string, commit: string, holds: (text: string) => boolean): string {
+  if (holds(path)) return `a file whose name holds a secret, in commit ${commit}`;
   return `\`${path.replace(/[`\n]/g, "'").slice(0, 200)}\` in commit ${commit}`;
 }
 
