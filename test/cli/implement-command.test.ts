@@ -1,4 +1,14 @@
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -190,6 +200,24 @@ describe("chant-bot implement (local forge: no GitHub, no Redis)", () => {
     });
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/changed GitHub Actions workflows, so nothing was pushed/);
+    expect(await gitIn(repo, "branch", "--list", "chant/*")).toBe("");
+  });
+
+  it("never writes the spec through a symbolic link the repository made of .chant/specs", async () => {
+    const repo = mkdtempSync(join(tmpdir(), "chant-implement-link-"));
+    const outside = mkdtempSync(join(tmpdir(), "chant-outside-"));
+    dirs.push(repo, outside);
+    cpSync(join(FIXTURE_REPOS, "kv-store"), repo, { recursive: true });
+    // The research lives on in the archive; `.chant/specs` points out of the checkout.
+    renameSync(join(repo, ".chant", "specs"), join(repo, ".chant", "archive"));
+    symlinkSync(outside, join(repo, ".chant", "specs"));
+    await gitIn(repo, "init", "--quiet", "--initial-branch=main");
+    await gitIn(repo, "add", "--all");
+    await gitIn(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "x");
+    const result = await implement(["--repo", repo, "--issue", "42", "--no-checks"]);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/`?\.chant\/specs`? is a symbolic link in the repository/);
+    expect(readdirSync(outside)).toEqual([]);
     expect(await gitIn(repo, "branch", "--list", "chant/*")).toBe("");
   });
 

@@ -31,6 +31,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readStatusState } from "../../src/pipeline/status/status-comment.js";
+import { enqueueChecks } from "../../src/queue/enqueue.js";
 import { APP_DIR } from "../../src/sandbox/sandbox-from-env.js";
 import { AGENTS } from "../support/e2e-stack.js";
 import { runGit } from "../support/fake-github/index.js";
@@ -419,7 +420,48 @@ describe("a fork's pull request", () => {
     expect(replies.map((c) => c.body).join("\n")).toMatch(/fork/);
     expect(replies.map((c) => c.body).join("\n")).toContain("checks.fork_pull_requests");
     expect(stack.fake.checkRuns("acme/kv-store", pr.headSha)).toEqual([]);
-    expect(markers()).toEqual([]);
-    summary.push("fork: /chant check on a fork's pull request: refused, nothing run");
-  }, 120_000);
+
+    // A checks job for it that reached the worker anyway (queued before, or by hand): not run.
+    const job = {
+      installationId: stack.fake.installationId,
+      repo: { id: stack.repo.id, owner: "acme", name: "kv-store" },
+      headSha: pr.headSha,
+      pullRequest: pr.number,
+      reason: "command" as const,
+      requestedBy: "alice",
+      deliveryId: `fork-${Date.now()}`,
+    };
+    await enqueueChecks(stack.queues, job);
+    await stack.settle();
+    const refused = stack.fake.checkRuns("acme/kv-store", pr.headSha);
+    expect(refused.map((r) => [r.name, r.conclusion, r.output.title]).sort()).toEqual(
+      ["chant/format", "chant/lint", "chant/reproduction", "chant/tests"].map((name) => [
+        name,
+        "skipped",
+        "Not run: the pull request comes from a fork",
+      ]),
+    );
+
+    // With `checks.fork_pull_requests: run`, in the sandbox without network, even for setup.
+    await stack.fake.commit("acme/kv-store", {
+      branch: "main",
+      files: {
+        ".github/chant.yml": CHANT_YML.replace(
+          "  timeout_minutes: 2",
+          "  timeout_minutes: 2\n  fork_pull_requests: run",
+        ),
+      },
+    });
+    await enqueueChecks(stack.queues, { ...job, deliveryId: `fork-run-${Date.now()}` });
+    await stack.settle();
+    const ran = stack.fake.checkRuns("acme/kv-store", pr.headSha);
+    const tests = ran.find((r) => r.name === "chant/tests" && r.output.text?.includes("PROBE"));
+    expect(tests?.output.text).toMatch(/PROBE tests attempts=\d+/);
+    const setupOutput = ran.map((r) => r.output.text ?? "").join("\n");
+    expect(setupOutput).toContain('"proxy 127.0.0.1:6379","no proxy"');
+    await expectContained(stack);
+    summary.push(
+      "fork: /chant check refused; a queued job left skipped; with fork_pull_requests: run, sandboxed without network; leaks 0",
+    );
+  }, 180_000);
 });
