@@ -231,6 +231,11 @@ export class BubblewrapSandbox implements Sandbox {
         "/proc",
         "--dev",
         "/dev",
+        // POSIX shared memory (Python's multiprocessing) gets its own size-limited tmpfs.
+        "--size",
+        String(limits.tmpMb * 1024 * 1024),
+        "--tmpfs",
+        "/dev/shm",
         ...(await this.systemArgs()),
         "--ro-bind",
         join(etc, "passwd"),
@@ -244,6 +249,12 @@ export class BubblewrapSandbox implements Sandbox {
         ...binds,
         ...run.writable.flatMap((dir) => ["--bind", dir, dir]),
         ...(run.readOnly ?? []).flatMap((path) => ["--ro-bind", path, path]),
+        // bwrap's own root and /dev are tmpfs without a size limit that the command's user owns:
+        // read-only, so that only the binds above, /tmp and /dev/shm can be written.
+        "--remount-ro",
+        "/dev",
+        "--remount-ro",
+        "/",
         "--chdir",
         run.cwd,
         "--",
@@ -338,11 +349,12 @@ export class BubblewrapSandbox implements Sandbox {
       }
       for (const path of this.options.extraReadOnly) args.push("--ro-bind", path, path);
       // What must stay unseen inside what is bound: a file becomes empty, a directory an empty tmpfs.
-      const bound = args.filter((_, i) => args[i - 1] === "--ro-bind" && i % 3 === 2);
+      // args are triples: `--ro-bind SRC DEST` or `--symlink TARGET PATH`; the destinations.
+      const bound = args.filter((_, i) => i % 3 === 2 && args[i - 2] === "--ro-bind");
       for (const path of this.options.masked) {
         if (!bound.some((dir) => path === dir || path.startsWith(`${dir}/`))) continue;
         const stat = await lstat(path).catch(() => undefined);
-        if (stat?.isDirectory()) args.push("--tmpfs", path);
+        if (stat?.isDirectory()) args.push("--tmpfs", path, "--remount-ro", path);
         else if (stat) args.push("--ro-bind", "/dev/null", path);
       }
       return args;

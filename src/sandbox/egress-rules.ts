@@ -88,15 +88,21 @@ export function isPublicAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 4) return isPublicV4(address);
   if (family !== 6) return false;
-  const a = address.toLowerCase();
-  // IPv4-mapped and -compatible forms carry an IPv4 address.
-  const mapped = /^(?:::ffff:|::)(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (mapped) return isPublicV4(mapped[1]!);
-  const groups = expandV6(a);
+  const groups = expandV6(address.toLowerCase());
   if (!groups) return false;
   const first = groups[0]!;
   if (groups.every((g) => g === 0)) return false; // ::
   if (groups.slice(0, 7).every((g) => g === 0) && groups[7] === 1) return false; // ::1
+  // IPv4-mapped (::ffff:0:0/96) and -compatible (::/96) forms carry an IPv4 address however
+  // they are written (::ffff:127.0.0.1, ::ffff:7f00:1, 0::ffff:127.0.0.1): a connection to
+  // one reaches that IPv4 address. IPv4-translated (::ffff:0:0:0/96) is never public.
+  if (groups.slice(0, 5).every((g) => g === 0) && (groups[5] === 0xffff || groups[5] === 0)) {
+    const [hi, lo] = [groups[6]!, groups[7]!];
+    return isPublicV4(`${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`);
+  }
+  if (groups.slice(0, 4).every((g) => g === 0) && groups[4] === 0xffff && groups[5] === 0) {
+    return false;
+  }
   if ((first & 0xfe00) === 0xfc00) return false; // fc00::/7 unique local (fd00:ec2::254)
   if ((first & 0xffc0) === 0xfe80) return false; // fe80::/10 link-local
   if ((first & 0xffc0) === 0xfec0) return false; // fec0::/10 site-local
@@ -125,7 +131,14 @@ function isPublicV4(address: string): boolean {
 
 function expandV6(address: string): number[] | undefined {
   const zone = address.indexOf("%");
-  const text = zone === -1 ? address : address.slice(0, zone);
+  let text = zone === -1 ? address : address.slice(0, zone);
+  // A dotted IPv4 tail (::ffff:127.0.0.1) is the last two groups.
+  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    if (isIP(dotted[2]!) !== 4) return undefined;
+    const [a, b, c, d] = dotted[2]!.split(".").map(Number) as [number, number, number, number];
+    text = `${dotted[1]!}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
   const [head, tail] = text.split("::") as [string, string | undefined];
   const parse = (part: string) => (part === "" ? [] : part.split(":").map((g) => parseInt(g, 16)));
   const left = parse(head);
