@@ -19,7 +19,12 @@
 import { splitCommandLine } from "../process/command-line.js";
 import type { AgentName } from "./agent-env.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import { AgentConfigError, agentNetwork, parseAgentEnvNames } from "./agent-env.js";
+import {
+  AgentConfigError,
+  agentEnvironment,
+  agentNetwork,
+  parseAgentEnvNames,
+} from "./agent-env.js";
 import { ClaudeAgent } from "./claude.js";
 import { CodexAgent } from "./codex.js";
 import { CommandAgent } from "./command.js";
@@ -81,6 +86,33 @@ export interface Agent {
 
 const AGENT_NAMES = ["claude", "codex", "command"] as const;
 
+/** CHANT_AGENT, or `command` when only CHANT_AGENT_COMMAND is set, else `claude` (lower-cased, unchecked). */
+function agentNameOf(env: NodeJS.ProcessEnv): string {
+  const raw = env.CHANT_AGENT?.trim() ?? "";
+  if (raw !== "") return raw.toLowerCase();
+  return (env.CHANT_AGENT_COMMAND?.trim() ?? "") !== "" ? "command" : "claude";
+}
+
+/**
+ * The values of the agent's credentials and of the variables listed in
+ * CHANT_AGENT_ENV: the agent holds them, so they are secrets of this process
+ * too (redacted from every output, never pushed). Empty when the agent's
+ * configuration is invalid (agentFromEnv says why).
+ */
+export function agentCredentialValues(env: NodeJS.ProcessEnv): string[] {
+  const name = agentNameOf(env);
+  if (!(AGENT_NAMES as readonly string[]).includes(name)) return [];
+  try {
+    return agentEnvironment(name as AgentName, env, parseAgentEnvNames(env.CHANT_AGENT_ENV), {
+      CHANT_PROMPT_FILE: "",
+      CHANT_SPEC_PATH: "",
+      CHANT_SPEC_ID: "",
+    }).secrets;
+  } catch {
+    return [];
+  }
+}
+
 /**
  * The agent `env` configures. CHANT_AGENT defaults to `command` when only
  * CHANT_AGENT_COMMAND is set, else to `claude`. Throws AgentConfigError for
@@ -91,7 +123,7 @@ export function agentFromEnv(env: NodeJS.ProcessEnv): Agent {
   const extraEnvNames = parseAgentEnvNames(env.CHANT_AGENT_ENV);
   const commandLine = env.CHANT_AGENT_COMMAND?.trim() ?? "";
   const raw = env.CHANT_AGENT?.trim() ?? "";
-  const name = raw === "" ? (commandLine !== "" ? "command" : "claude") : raw.toLowerCase();
+  const name = agentNameOf(env);
   const network = (AGENT_NAMES as readonly string[]).includes(name)
     ? agentNetwork(name as AgentName, env)
     : ({ kind: "none" } as const);

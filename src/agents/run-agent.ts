@@ -5,6 +5,9 @@
  * one-sentence error for the status comment. Everything that leaves here is
  * redacted of the agent's credentials and of known token shapes.
  */
+import { cp, mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { SANDBOX_HOME } from "../sandbox/bubblewrap.js";
 import type { NetworkPolicy, SandboxResult } from "../sandbox/sandbox.js";
 import { createRedactor, redactKnownTokens } from "../util/redact.js";
 import type { AgentName } from "./agent-env.js";
@@ -99,7 +102,7 @@ export async function runAgentProcess(run: AgentRun, agent: AgentProcess): Promi
       readOnly: [run.promptFile],
       privateDir: run.privateDir,
       network: agent.network,
-      env: agent.env,
+      env: await withPrivateConfigDirs(run, agent.env),
     },
     {
       input: run.prompt,
@@ -175,6 +178,36 @@ function agentResult(
         : `${name} was killed by ${result.signal ?? "a signal"}`;
   const reason = report.reason ?? lastLine(stderr) ?? lastLine(output);
   return fail("failed", reason !== undefined ? `${how}: ${clip(reason, REASON_CHARS)}` : how);
+}
+
+/** Agent settings directories an operator may point at (a `claude`/`codex` login, settings). */
+const CONFIG_DIR_VARS = ["CLAUDE_CONFIG_DIR", "CODEX_HOME"];
+
+/**
+ * In the bubblewrap sandbox the agent has a private HOME and sees nothing of
+ * the worker's: a settings directory named by CLAUDE_CONFIG_DIR or CODEX_HOME
+ * is copied into that HOME for this run (the agent may change its copy; the
+ * next job starts from the operator's again).
+ */
+async function withPrivateConfigDirs(
+  run: AgentRun,
+  env: Record<string, string>,
+): Promise<Record<string, string>> {
+  if (run.sandbox.kind !== "bubblewrap") return env;
+  const out = { ...env };
+  for (const name of CONFIG_DIR_VARS) {
+    const source = env[name];
+    if (!source) continue;
+    const copy = join(run.privateDir, "home", ".chant-agent", name);
+    await mkdir(dirname(copy), { recursive: true });
+    await cp(source, copy, { recursive: true, verbatimSymlinks: true, force: true }).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== "ENOENT") throw error;
+      },
+    );
+    out[name] = `${SANDBOX_HOME}/.chant-agent/${name}`;
+  }
+  return out;
 }
 
 /** The last lines of the output, bounded: the summary of an agent that reports none. */

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { AgentConfigError, agentFromEnv } from "../agents/agent.js";
+import { AgentConfigError, agentCredentialValues, agentFromEnv } from "../agents/agent.js";
 import { anyFailed, formatResultsTable } from "../checks/format-results.js";
 import type { CheckResult } from "../checks/run-checks.js";
 import { loadLocalConfig } from "../config/load-local-config.js";
@@ -93,7 +93,7 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
       print: io.err,
       isTTY: io.isTTY,
     });
-    const secrets = secretsFromEnv();
+    const secrets = [...secretsFromEnv(), ...agentCredentialValues(process.env)];
     const controller = new AbortController();
     const interrupt = () => controller.abort(new Error("interrupted"));
     // Ctrl-C, `timeout`, a container stop: the agent's and the checks' processes go too.

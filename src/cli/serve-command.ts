@@ -5,6 +5,7 @@ import { createLogger, logFormatFromEnv } from "../observability/logger.js";
 import { hasAppCredentials, readAppEnv, StartupError } from "./app-env.js";
 import { EXIT, parseCommandArgs, type Command, type Output } from "./command.js";
 import { startRoles, type Role } from "./start-roles.js";
+import { agentCredentialValues } from "../agents/agent.js";
 
 const ENV_HELP = `Environment (see the README): APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH,
 WEBHOOK_SECRET, PORT (3000), CHANT_REDIS_URL (redis://127.0.0.1:6379),
@@ -80,7 +81,11 @@ async function serve(name: string, roles: Role[], io: Output): Promise<number> {
   }
 
   const appEnv = readAppEnv(env);
-  const secrets = secretsFromEnv({ ...env, PRIVATE_KEY: appEnv.privateKey });
+  // The app's own secrets and the agent's credentials: none may show up anywhere.
+  const secrets = [
+    ...secretsFromEnv({ ...env, PRIVATE_KEY: appEnv.privateKey }),
+    ...agentCredentialValues(env),
+  ];
   const log = createLogger({ level: env.LOG_LEVEL, format: logFormatFromEnv(env), secrets });
   const app = await startRoles({ roles, appEnv, env, log, secrets });
 

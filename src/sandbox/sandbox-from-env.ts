@@ -39,9 +39,14 @@ export async function sandboxFromEnv(
   context: SandboxContext,
 ): Promise<Sandbox> {
   const wrapperLine = env.CHANT_AGENT_WRAPPER?.trim() ?? "";
-  const kind = (
-    env.CHANT_SANDBOX?.trim().toLowerCase() || (wrapperLine ? "wrapper" : "bubblewrap")
-  ).replace(/^bwrap$/, "bubblewrap");
+  const chosen = env.CHANT_SANDBOX?.trim().toLowerCase() ?? "";
+  if (wrapperLine && chosen === "") {
+    // It used to wrap the agent only; now it isolates check commands too: say so, and stop.
+    throw new SandboxConfigError(
+      "CHANT_AGENT_WRAPPER is set but CHANT_SANDBOX is not: the wrapper now isolates the agent AND every check command; set CHANT_SANDBOX=wrapper to confirm, or unset CHANT_AGENT_WRAPPER to use bubblewrap",
+    );
+  }
+  const kind = (chosen || "bubblewrap").replace(/^bwrap$/, "bubblewrap");
   switch (kind) {
     case "off":
       return new UnsandboxedSandbox();
@@ -190,6 +195,11 @@ function limitsFromEnv(env: NodeJS.ProcessEnv): SandboxLimits {
 export function egressFromEnv(env: NodeJS.ProcessEnv): EgressRule[] | "public" {
   const list = env.CHANT_SANDBOX_EGRESS?.trim() ?? "";
   if (list.toLowerCase() === "public") return "public";
+  if (list.split(/[\s,]+/).some((entry) => entry.toLowerCase() === "public")) {
+    throw new SandboxConfigError(
+      'CHANT_SANDBOX_EGRESS: "public" (any public address) stands alone; it cannot be listed with hosts',
+    );
+  }
   return parseEgressRules(list, "CHANT_SANDBOX_EGRESS");
 }
 

@@ -2,8 +2,8 @@
  * Where code that a repository, an agent or a fork wrote runs: the agent, every
  * check command (setup included), and git over a tree the agent controlled.
  * The worker holds the App's private key and mints tokens; nothing started
- * through a Sandbox can see either. ARCHITECTURE.md ("Containment") has the
- * threat model; docs/deployment.md what each kind guarantees.
+ * through a Sandbox can see either. docs/deployment.md ("Containment") has
+ * the threat model and what each kind guarantees.
  */
 import type { RunOptions, RunResult } from "../process/run-process.js";
 

@@ -1,7 +1,7 @@
-import { readdir, realpath, rm } from "node:fs/promises";
+import { readdir, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { ownerIsGone } from "../pipeline/workspace/workspace-dir.js";
+import { ownerIsGone, removeTree } from "../pipeline/workspace/workspace-dir.js";
 import { killProcessGroupsIn } from "../process/processes-in-dir.js";
 
 /**
@@ -29,8 +29,9 @@ export async function removeStaleWorkspaces(
     if ((await ownerIsGone(dir)) !== true) continue;
     try {
       killedGroups.push(...killProcessGroupsIn(await realpath(dir)));
-      // Killed processes may still be exiting: retry a directory that is not empty yet.
-      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      // Killed processes may still be exiting: removeTree retries; a sandboxed command may
+      // have left directories it made unwritable.
+      await removeTree(dir);
       removed.push(dir);
     } catch (error) {
       log?.warn({ err: error, dir }, "could not remove a dead worker's workspace");

@@ -120,8 +120,15 @@ describe("CHANT_SANDBOX", () => {
     writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' "$@" > '${log}'\nshift 2\nexec "$@"\n`);
     chmodSync(script, 0o755);
 
-    it("alone selects the wrapper, which gets {workspace} replaced and runs the command", async () => {
+    it("alone is refused: it now isolates check commands too, so CHANT_SANDBOX=wrapper must say so", async () => {
+      expect(await configError(fromEnv({ CHANT_AGENT_WRAPPER: script }))).toBe(
+        "CHANT_AGENT_WRAPPER is set but CHANT_SANDBOX is not: the wrapper now isolates the agent AND every check command; set CHANT_SANDBOX=wrapper to confirm, or unset CHANT_AGENT_WRAPPER to use bubblewrap",
+      );
+    });
+
+    it("with CHANT_SANDBOX=wrapper gets {workspace} replaced and runs the command", async () => {
       const sandbox = await fromEnv({
+        CHANT_SANDBOX: "wrapper",
         CHANT_AGENT_WRAPPER: `${script} --volume={workspace}:/w '{workspace}'`,
       });
       expect(sandbox).toBeInstanceOf(WrapperSandbox);
@@ -142,15 +149,38 @@ describe("CHANT_SANDBOX", () => {
       ]);
     });
 
+    it("tells the wrapper what the command may write, read and reach", async () => {
+      const sandbox = await fromEnv({
+        CHANT_SANDBOX: "wrapper",
+        CHANT_AGENT_WRAPPER: `${script} a b`,
+      });
+      const run = job();
+      const result = await sandbox.run(
+        [
+          "sh",
+          "-c",
+          'echo "$CHANT_SANDBOX_WRITABLE|$CHANT_SANDBOX_READONLY|$CHANT_SANDBOX_NETWORK"',
+        ],
+        {
+          ...run,
+          readOnly: ["/etc/hostname"],
+          network: { kind: "egress", allow: [{ host: "api.example.com", port: 443 }] },
+        },
+      );
+      expect(result.stdout).toBe(`${run.writable.join(":")}|/etc/hostname|api.example.com:443\n`);
+    });
+
     it("does not override an explicit CHANT_SANDBOX", async () => {
       const sandbox = await fromEnv({ CHANT_SANDBOX: "bubblewrap", CHANT_AGENT_WRAPPER: script });
       expect(sandbox.kind).toBe("bubblewrap");
     });
 
     it("must split into arguments", async () => {
-      expect(await configError(fromEnv({ CHANT_AGENT_WRAPPER: `${script} 'unbalanced` }))).toMatch(
-        /^CHANT_AGENT_WRAPPER cannot be split into arguments: unbalanced single quote/,
-      );
+      expect(
+        await configError(
+          fromEnv({ CHANT_SANDBOX: "wrapper", CHANT_AGENT_WRAPPER: `${script} 'unbalanced` }),
+        ),
+      ).toMatch(/^CHANT_AGENT_WRAPPER cannot be split into arguments: unbalanced single quote/);
     });
   });
 
@@ -384,6 +414,12 @@ describe("openSandbox", () => {
 describe("egressFromEnv", () => {
   it.each(["public", " PUBLIC "])("%j allows any public address", (value) => {
     expect(egressFromEnv({ CHANT_SANDBOX_EGRESS: value })).toBe("public");
+  });
+
+  it('refuses "public" listed with hosts', () => {
+    expect(() => egressFromEnv({ CHANT_SANDBOX_EGRESS: "public, pypi.org" })).toThrow(
+      /"public" \(any public address\) stands alone/,
+    );
   });
 
   it("reads a list", () => {

@@ -36,7 +36,7 @@ export async function publish(input: PublishInput): Promise<Published> {
       "the changes hold a secret of this app or a GitHub token, so nothing was pushed",
       [
         `Found in: ${leaks.slice(0, 20).join(", ")}${leaks.length > 20 ? `, and ${leaks.length - 20} more` : ""}.`,
-        "The agent runs as the worker's user and can read what the worker can (its environment, its files). Run agents in a sandbox without the app's secrets: see docs/deployment.md, \"Where to run agents safely\".",
+        "The sandbox keeps the app's own secrets out of the agent's reach; a value the agent was given (CHANT_AGENT_ENV) or wrote is still never pushed when it is one of the secrets. See docs/deployment.md, \"Containment\".",
       ],
     );
   }
