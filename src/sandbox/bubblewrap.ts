@@ -119,6 +119,13 @@ export class BubblewrapSandbox implements Sandbox {
   readonly kind = "bubblewrap" as const;
   readonly description: string;
   private systemBinds: Promise<string[]> | undefined;
+  /**
+   * Directories already handed to the sandbox's user. The worker writes into a
+   * job's directory only before its first sandboxed command (the clone, the
+   * agent's copy, the base checkout with its tests), so one walk per directory
+   * is enough: a 5,000-file clone costs ~125 ms per walk (BENCHMARKS.md).
+   */
+  private readonly handedOver = new Set<string>();
 
   constructor(private readonly options: BubblewrapOptions) {
     const l = options.limits;
@@ -186,7 +193,13 @@ export class BubblewrapSandbox implements Sandbox {
     try {
       if (user) {
         for (const dir of [...run.writable, home, ...(proxy ? [net] : [])]) {
+          if (this.handedOver.has(dir)) continue;
           await chownTree(dir, user.uid, user.gid);
+          this.handedOver.add(dir);
+          // Job directories are unique (mkdtemp): remember the recent ones only.
+          if (this.handedOver.size > 4096) {
+            this.handedOver.delete(this.handedOver.values().next().value!);
+          }
         }
         // The sandbox's user must get through the job's directories (and the work root above
         // them: privateDir is <work root>/<job>/<dir>) to reach its binds.
