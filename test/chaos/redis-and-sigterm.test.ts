@@ -36,6 +36,15 @@ describe.concurrent("Redis dies, a worker is told to stop", { timeout: 150_000 }
         "web and worker to be ready again",
       );
       stack.releaseAgent();
+      // The test's own connection (it fails fast, as a producer's must) reconnects too.
+      await stack.until(
+        () =>
+          stack.queues.redis.ping().then(
+            () => true,
+            () => false,
+          ),
+        "the test's own Redis connection to be back",
+      );
 
       // The job acknowledged before the crash is still there, and completes.
       const [job] = await stack.queues.implement.getJobs(["active", "waiting", "completed"]);
