@@ -51,6 +51,8 @@ export interface AppStack {
   deliver(event: string, payload: unknown): Promise<DeliveryResult>;
   /** Wait until both queues are empty (an implement job queues its checks before it ends). */
   settle(timeoutMs?: number): Promise<void>;
+  /** alice labels issue #42 `chant:implement`; resolves once the jobs it started are done. */
+  labelIssue42(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -134,6 +136,10 @@ export async function startAppStack(options: AppStackOptions): Promise<AppStack>
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const url = `http://127.0.0.1:${port}/api/github/webhooks`;
+  const settle = async (timeoutMs = 60_000) => {
+    await drained(queues.implement, timeoutMs);
+    await drained(queues.checks, timeoutMs);
+  };
 
   return {
     fake,
@@ -145,9 +151,20 @@ export async function startAppStack(options: AppStackOptions): Promise<AppStack>
     queues,
     output: () => output,
     deliver: (event, payload) => fake.deliver(url, event, payload),
-    async settle(timeoutMs = 60_000) {
-      await drained(queues.implement, timeoutMs);
-      await drained(queues.checks, timeoutMs);
+    settle,
+    async labelIssue42(timeoutMs = 120_000) {
+      const delivery = await fake.deliver(
+        url,
+        "issues",
+        fake.payloads.issuesLabeled({
+          repo: "acme/kv-store",
+          issue: 42,
+          label: "chant:implement",
+          sender: "alice",
+        }),
+      );
+      if (delivery.status !== 200) throw new Error(`the label delivery got ${delivery.status}`);
+      await settle(timeoutMs);
     },
     async stop() {
       stopping.abort();

@@ -171,20 +171,6 @@ function statusOf(stack: AppStack) {
   return readStatusState(comments[0]!.body)!;
 }
 
-async function label(stack: AppStack): Promise<void> {
-  const delivery = await stack.deliver(
-    "issues",
-    stack.fake.payloads.issuesLabeled({
-      repo: "acme/kv-store",
-      issue: 42,
-      label: "chant:implement",
-      sender: "alice",
-    }),
-  );
-  expect(delivery.status).toBe(200);
-  await stack.settle(120_000);
-}
-
 async function start(
   mode: string,
   env: Record<string, string> = {},
@@ -239,7 +225,7 @@ describe("a hostile agent and hostile check commands, with the real app", () => 
         ".chant/prompts/implement.md": JS_PROMPT,
       },
     });
-    await label(stack);
+    await stack.labelIssue42();
 
     const status = statusOf(stack);
     expect(status.phase, status.details.join("\n")).toBe("succeeded");
@@ -320,7 +306,7 @@ describe("an agent that knows a secret of the worker's and hides it in its chang
       HOSTILE_KNOWN: known,
       CHANT_REDACT: "MY_CANARY, SECOND_CANARY, HOSTILE_KNOWN",
     });
-    await label(stack);
+    await stack.labelIssue42();
     const status = statusOf(stack);
     expect(status.headline).toBe(
       "the changes hold a secret of this app or a GitHub token, so nothing was pushed",
@@ -355,7 +341,7 @@ describe("an agent that fills the disk", () => {
     expect(freeMb, "free disk for the fill-disk test (MiB)").toBeGreaterThan(1500);
     const reserve = freeMb - 400;
     stack = await start("fill-disk", { CHANT_SANDBOX_DISK_RESERVE_MB: String(reserve) });
-    await label(stack);
+    await stack.labelIssue42();
     const status = statusOf(stack);
     expect(status.phase).toBe("failed");
     expect(status.details.join("\n")).toMatch(/the disk had less than \d+ MiB free/);
@@ -374,7 +360,7 @@ describe("an agent that turns its spec into a link to the worker's key", () => {
   it("spec-link: the link is never followed; the run stops with the reason", async () => {
     stack = await start("spec-link");
     probeOf(stack);
-    await label(stack);
+    await stack.labelIssue42();
     const status = statusOf(stack);
     expect(status.headline).toBe("the agent deleted the spec");
     expect(status.details.join("\n")).toContain("no longer a regular file");

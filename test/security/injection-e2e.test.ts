@@ -292,17 +292,7 @@ describe("an RCA listing hostile paths, a research spec naming hostile reproduct
   afterAll(async () => stack?.stop());
 
   it("only plain paths reach target_files and `{tests}`; the rest are named as left out; the fix is checked", async () => {
-    const delivery = await stack.deliver(
-      "issues",
-      stack.fake.payloads.issuesLabeled({
-        repo: "acme/kv-store",
-        issue: 42,
-        label: "chant:implement",
-        sender: "alice",
-      }),
-    );
-    expect(delivery.status).toBe(200);
-    await stack.settle(120_000);
+    await stack.labelIssue42();
     const state = status(stack, 42);
     expect(state.phase).toBe("succeeded");
     // The hostile test paths are named as not run, in the status comment, on one line.

@@ -262,9 +262,12 @@ describe("unverified bodies: a cap on the bytes held across all requests", () =>
       // The bytes held before verification stayed under the cap (24 MB x 2 fit in 64 MiB).
       expect(budget.peak).toBeLessThanOrEqual(64 * MiB);
       expect(budget.peak).toBeGreaterThan(0);
-      // Those read in full were refused for their signature; the others were not read.
-      expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(1);
-      expect(budget.refused).toBeGreaterThan(20);
+      // Those read in full were refused for their signature; the others were not read (how
+      // many of each depends on how the 30 interleave, i.e. on the machine's load).
+      const unsigned = statuses.filter((s) => s === 401).length;
+      expect(unsigned).toBeGreaterThanOrEqual(1);
+      expect(budget.refused).toBeGreaterThan(0);
+      expect(unsigned + budget.refused).toBe(30);
       const busy = answers.filter((a) => "status" in a && a.status === 503);
       expect(busy.length).toBeGreaterThan(0);
       for (const a of busy) expect("retryAfter" in a && a.retryAfter).toBe("10");
