@@ -9,9 +9,11 @@
  *     chant-checks-XXXX/{head,sandbox}, `head` a `git clone` of the fixture
  *     kv-store, or of a 5,000-file tree). The variants are measured in turns,
  *     one run of each per round, so the machine's other work falls on all alike.
- *     A root worker hands the writable clone to the sandbox's user before each
- *     command (a walk of the tree, an lchown of what is not yet its): rows for
- *     a fresh root-owned clone every run and for CHANT_SANDBOX_UID=0 isolate it.
+ *     A root worker hands a job's writable clone to the sandbox's user before
+ *     the job's first command in it (a walk of the tree, an lchown of each
+ *     entry; later commands skip it): the "first command" row pays it every
+ *     run (a root-owned clone and a sandbox that has not seen it), the
+ *     CHANT_SANDBOX_UID=0 row never.
  *  B. per implement flow: the no-op agent and trivial checks through the whole
  *     flow (bench/lib/implement-flow.ts), unsandboxed vs the default bubblewrap
  *     sandbox, the steps that start sandboxes (run_agent; verify_result, which
@@ -298,7 +300,11 @@ async function measureStartup(
   }
 
   const once = async (cell: Cell): Promise<number> => {
-    if (cell.fresh) await chownToRoot(cell.head);
+    if (cell.fresh && cell.variant !== "off") {
+      // A job's first command: its clone still the worker's, the sandbox new to it.
+      await chownToRoot(cell.head);
+      cell.context = { ...cell.context, sandbox: await productionSandbox(workRoot) };
+    }
     const started = performance.now();
     const run = await runShellCommand(cell.context, cell.command, cell.head, NETWORK[cell.variant]);
     const ms = performance.now() - started;
@@ -383,7 +389,7 @@ const VARIANT_LABEL: Record<Variant, string> = {
 
 const MODE_LABEL: Record<StartupRow["mode"], string> = {
   owned: "",
-  fresh: ", root-owned before every run (all chowned)",
+  fresh: ", a job's first command (the clone handed to uid 65534)",
   uid0: ", CHANT_SANDBOX_UID=0 (no uid drop)",
 };
 
@@ -411,7 +417,7 @@ export function sandboxTables(result: SandboxBenchResult, settings: SandboxSetti
         "wall time around runShellCommand (the checks' own call: lstat of .git, sandbox.run, outcome), after one warm-up run per cell",
         "off = UnsandboxedSandbox (CHANT_SANDBOX=off); bwrap = the production BubblewrapSandbox (prlimit + bwrap, new namespaces, system read-only binds); egress = allow api.anthropic.com:443: a Unix-socket proxy started in the worker and the Node bridge started inside, before the command",
         result.root
-          ? "the bench ran as root, like a root worker: the sandbox drops to uid 65534 and walks the clone (and its .git) before every command, lchown-ing what is not yet its; rows without a note: already its (every command after a job's first)"
+          ? "the bench ran as root, like a root worker: the sandbox drops to uid 65534 and hands it the clone (a walk, an lchown of each entry) before the job's first command in it; rows without a note: a later command (no walk)"
           : "the bench did not run as root: no uid drop, so no chown walk (the root-only rows are left out)",
         `each clone is \`git clone --no-local\` of a committed tree (kv-store fixture, or ${settings.bigTreeFiles} generated files), in <work root>/chant-checks-XXXX/head with its private dir beside it`,
       ],
