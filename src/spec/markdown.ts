@@ -174,3 +174,94 @@ export function balanceFences(markdown: string): string {
   const open = lines.filter((l) => isFenceLine(l.text)).length % 2 === 1;
   return open && last ? `${markdown}\n\`\`\`` : markdown;
 }
+
+interface FenceState {
+  /** A CommonMark code fence open (GitHub's reading): its character and length. */
+  open: { char: "`" | "~"; length: number } | undefined;
+  /** chant's reading: every line starting with ``` toggles. */
+  chantOpen: boolean;
+}
+
+/** Both readings of a fence line: CommonMark's (GitHub renders) and chant's (it counts criteria). */
+function stepFence(state: FenceState, line: string): FenceState {
+  const trimmed = line.trimStart();
+  const chantOpen = trimmed.startsWith("```") ? !state.chantOpen : state.chantOpen;
+  let open = state.open;
+  if (open === undefined) {
+    const match = /^(`{3,}|~{3,})(.*)$/.exec(trimmed);
+    // A backtick fence's info string may not hold a backtick (CommonMark).
+    if (match && !(match[1]![0] === "`" && match[2]!.includes("`")))
+      open = { char: match[1]![0] as "`" | "~", length: match[1]!.length };
+  } else {
+    const match = /^(`{3,}|~{3,})\s*$/.exec(trimmed);
+    if (match && match[1]![0] === open.char && match[1]!.length >= open.length) open = undefined;
+  }
+  return { open, chantOpen };
+}
+
+/** Whether no code fence is left open, as GitHub reads it and as chant reads it. */
+export function fencesBalanced(markdown: string): boolean {
+  let state: FenceState = { open: undefined, chantOpen: false };
+  for (const line of splitLines(markdown)) state = stepFence(state, line);
+  return state.open === undefined && !state.chantOpen;
+}
+
+/**
+ * Close what a quoted piece of markdown leaves open, for GitHub and for chant
+ * alike, so the text after it is never read as code: an open ``` fence gets
+ * its closing line; when the two readings disagree (a ```` fence holding ```
+ * lines, a ~~~ fence) and one line cannot close both, the text is cut after
+ * its last line where both were closed, and `marker` says so.
+ */
+export function closeFences(
+  markdown: string,
+  marker = "…(cut at a code block; see the source)",
+): string {
+  const lines = splitLines(markdown);
+  let state: FenceState = { open: undefined, chantOpen: false };
+  let lastClosed = -1;
+  lines.forEach((line, i) => {
+    state = stepFence(state, line);
+    if (state.open === undefined && !state.chantOpen) lastClosed = i;
+  });
+  if (state.open === undefined && !state.chantOpen) return markdown;
+  if (state.open?.char === "`" && state.chantOpen)
+    return `${markdown.replace(/\s+$/, "")}\n${"`".repeat(state.open.length)}`;
+  if (state.open?.char === "~" && !state.chantOpen)
+    return `${markdown.replace(/\s+$/, "")}\n${"~".repeat(state.open.length)}`;
+  const kept = lines
+    .slice(0, lastClosed + 1)
+    .join("\n")
+    .trimEnd();
+  return kept === "" ? marker : `${kept}\n\n${marker}`;
+}
+
+/**
+ * At most `max` characters of markdown, cut at the end of a line and never
+ * inside a code block (a block that would be cut is left out whole), with
+ * `marker` after the cut; fences balanced either way.
+ */
+export function cutMarkdown(
+  markdown: string,
+  max: number,
+  marker = "…(cut; see the source)",
+): string {
+  if (markdown.length <= max) return closeFences(markdown);
+  const lines = splitLines(markdown);
+  let state: FenceState = { open: undefined, chantOpen: false };
+  let length = 0;
+  let end = 0;
+  for (let i = 0; i < lines.length; i++) {
+    length += lines[i]!.length + 1;
+    if (length > max) break;
+    state = stepFence(state, lines[i]!);
+    if (state.open === undefined && !state.chantOpen) end = i + 1;
+  }
+  const kept = lines.slice(0, end).join("\n").trimEnd();
+  return kept === "" ? marker : `${kept}\n\n${marker}`;
+}
+
+/** Normalize line endings to `\n` (CRLF and lone CR documents read the same). */
+export function toLf(text: string): string {
+  return text.replace(/\r\n?/g, "\n");
+}

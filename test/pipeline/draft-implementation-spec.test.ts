@@ -39,6 +39,7 @@ describe("draftImplementationSpec", () => {
     expect(spec.frontmatter).toEqual({
       type: "code",
       status: "pending",
+      depends_on: ["2026-01-28-001-res"],
       labels: ["fix", "issue-42"],
       target_files: ["src/store.js", "test/store.test.js"],
       prompt: "implement",
@@ -78,7 +79,9 @@ describe("draftImplementationSpec", () => {
     expect(strictWriteProblems(back)).toEqual([]);
     expect(firstHeading(back.body)).toBe(spec.title);
     expect(
-      spec.content.startsWith("---\ntype: code\nstatus: blocked\nlabels:\n- fix\n- issue-42\n"),
+      spec.content.startsWith(
+        "---\ntype: code\nstatus: blocked\ndepends_on:\n- 2026-01-28-001-res\nlabels:\n- fix\n- issue-42\n",
+      ),
     ).toBe(true);
   });
 
@@ -152,9 +155,9 @@ describe("draftImplementationSpec", () => {
     expect(spec.body.split("\n")[0]).toBe(`# ${spec.title}`);
   });
 
-  it("without an issue title, derives one from the research title", () => {
+  it("without an issue title, names the spec after the recommended approach", () => {
     expect(draft({ issueTitle: undefined }).title).toBe(
-      "Fix issue #42: issue #42 concurrent writes lose data",
+      "Fix issue #42: Serialize writes with a promise chain",
     );
   });
 

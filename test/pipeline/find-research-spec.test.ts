@@ -66,20 +66,41 @@ describe("findResearchSpec on the kv-store chain (triage -> reproduction -> rese
     expect(files.readCalls).toBe(2);
   });
 
-  it("reads only the named spec when the command names it", async () => {
+  it("reads the named spec first, then what it names, then the rest for links back to it", async () => {
     const files = kvStore();
     const outcome = expectFound(
       await findResearchSpec(files, { issueNumber: 42, texts: [], explicit: "2026-01-28-001-res" }),
     );
     expect(outcome.rule).toBe("explicit");
-    expect(files.readPaths).toEqual([RESEARCH, ".chant/research/issue-42-rca.md", REPRO]);
+    expect(files.readPaths.slice(0, 2)).toEqual([RESEARCH, REPRO]);
+    expect(outcome.chain.members?.map((m) => [m.spec.id, m.phase])).toEqual([
+      ["2026-01-27-001-tri", "comprehension"],
+      ["2026-01-27-002-rep", "reproduction"],
+      ["2026-01-28-001-res", "root_cause"],
+    ]);
+    // The triage document is not read: the root cause is known, and it is not the RCA.
+    expect(files.readPaths).not.toContain(".chant/triage/issue-42.md");
   });
 
-  it("accepts an explicit path, and says when the named spec does not look like research", async () => {
+  it("takes the chain's root cause when the command names another phase of it", async () => {
     const outcome = expectFound(
       await findResearchSpec(kvStore(), { issueNumber: 42, texts: [], explicit: `./${REPRO}` }),
     );
-    expect(outcome.research.path).toBe(REPRO);
+    expect(outcome.research.path).toBe(RESEARCH);
+    expect(outcome.chain.reproductionSpecs.map((s) => s.path)).toEqual([REPRO]);
+    expect(outcome.notes).toEqual([]);
+  });
+
+  it("says when the named spec does not look like research, and uses it as named", async () => {
+    const code = ".chant/specs/2026-01-29-001-cod.md";
+    const files = kvStore({
+      [code]: "---\ntype: code\nstatus: completed\n---\n# Tidy the store\n",
+    });
+    const outcome = expectFound(
+      await findResearchSpec(files, { issueNumber: 42, texts: [], explicit: code }),
+    );
+    expect(outcome.research.path).toBe(code);
+    expect(outcome.chain.lastResearch?.path).toBe(code);
     expect(outcome.notes[0]).toMatch(/does not look like a research spec/);
   });
 
@@ -109,7 +130,9 @@ describe("findResearchSpec on the kv-store chain (triage -> reproduction -> rese
       }),
     );
     expect(outcome.rule).toBe("mentioned");
-    expect(files.readPaths).not.toContain(".chant/specs/2026-01-27-001-tri.md");
+    expect(outcome.research.path).toBe(RESEARCH);
+    // Mentioned specs are read before the rest, so the read limit cannot leave them out.
+    expect(files.readPaths[0]).toBe(RESEARCH);
   });
 
   it("ignores ids hidden in HTML comments and notes mentions of specs that do not exist", async () => {
@@ -153,7 +176,9 @@ describe("findResearchSpec on the kv-store chain (triage -> reproduction -> rese
     const files = kvStore({ ".chant/specs/2026-02-01-00a-new.md": researchSpec() });
     const outcome = expectFound(await findResearchSpec(files, { issueNumber: 42, texts: [] }));
     expect(outcome.research.id).toBe("2026-02-01-00a-new");
-    expect(outcome.reason).toBe("`2026-02-01-00a-new` is the newest of 2 completed research specs");
+    expect(outcome.reason).toBe(
+      "`2026-02-01-00a-new` is the newest of 2 completed research chains",
+    );
   });
 
   it("refuses research that is still in progress, unless forced", async () => {
@@ -296,7 +321,11 @@ describe("findResearchSpec in a huge repository: bounded work, said out loud", (
     );
     expect(outcome.research.path).toBe(RESEARCH);
     expect(outcome.chain.reproductionTests).toEqual(["test/regression/issue-42.test.js"]);
-    expect(files.readPaths.length).toBeLessThanOrEqual(3);
+    // The named spec first; the walk back along the chain's links stays within the read limit.
+    expect(files.readPaths[0]).toBe(RESEARCH);
+    const specReads = files.readPaths.filter((p) => /^\.chant\/(specs|archive)\//.test(p));
+    expect(new Set(specReads).size).toBe(specReads.length);
+    expect(specReads.length).toBeLessThanOrEqual(MAX_SPEC_FILES_READ);
   });
 
   it("finds research among the newest specs and notes the unread rest", async () => {

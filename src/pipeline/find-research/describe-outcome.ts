@@ -1,12 +1,13 @@
+import type { ParsedSpec } from "../../spec/parse-spec.js";
 import { oneLine } from "../../util/untrusted-text.js";
-import type { ResearchOutcome, Rule } from "./find-research-spec.js";
-
-const RULE_WORDS: Record<Rule, string> = {
-  explicit: "named in the command",
-  mentioned: "mentioned in the issue or pull request",
-  label: "labelled with the issue",
-  pull_request: "changed by the pull request",
-};
+import {
+  specHint,
+  type Audience,
+  type ChainMember,
+  type ResearchOutcome,
+} from "./find-research-spec.js";
+import { PHASE_WORDS } from "./phases.js";
+import { RULE_WORDS } from "./rules.js";
 
 export interface OutcomeText {
   /** One line, for a CLI error or the top of the status comment. */
@@ -15,8 +16,15 @@ export interface OutcomeText {
   details: string[];
 }
 
-/** What to tell a maintainer about the research search, in words. */
-export function describeResearchOutcome(outcome: ResearchOutcome): OutcomeText {
+/**
+ * What to tell a maintainer about the research search, in words, for where
+ * it is read: the status comment names `/chant implement ID --force`, the
+ * command line `--spec ID --force` (default: what the search was asked for).
+ */
+export function describeResearchOutcome(
+  outcome: ResearchOutcome,
+  audience: Audience | undefined = outcome.audience,
+): OutcomeText {
   const notes = outcome.notes.map((n) => `- ${n}`);
   switch (outcome.kind) {
     case "invalid":
@@ -28,19 +36,28 @@ export function describeResearchOutcome(outcome: ResearchOutcome): OutcomeText {
         headline: `No research spec found${issue === undefined ? "" : ` for issue #${issue}`}${outcome.limited ? " (not every spec file was searched: the repository has more than one job reads)" : ""}.`,
         details: [
           `Searched: ${outcome.searched.length ? outcome.searched.join("; ") : "spec ids and `.chant/specs/` paths mentioned in the text"}.`,
-          `To fix: add a completed research spec to \`.chant/specs/\` with \`prompt: research\` and the label \`${label}\` (its \`target_files\` naming the RCA document, e.g. \`.chant/research/${label}-rca.md\`), or name one: \`/chant implement <spec-id>\`.`,
+          `To fix: add a completed research spec to \`.chant/specs/\` with \`prompt: research\` and the label \`${label}\` (its \`target_files\` naming the RCA document, e.g. \`.chant/research/${label}-root-cause.md\`), or name one: ${specHint(audience)}.`,
           ...notes,
         ],
       };
     }
     case "not_completed": {
       const { research } = outcome;
+      const incomplete = outcome.incomplete ?? [research];
+      const others = incomplete.filter((s) => s !== research);
+      const researchDone = !incomplete.includes(research);
       return {
-        headline: `Research spec \`${research.id}\` is \`${research.frontmatter.status}\`, not completed.`,
+        headline: researchDone
+          ? `The research chain of \`${research.id}\` is not completed: ${incomplete.map(statusOf).join(", ")}.`
+          : `Research spec \`${research.id}\` is \`${research.frontmatter.status}\`, not completed.`,
         details: [
           `Found \`${research.path}\` (${RULE_WORDS[outcome.rule]}).`,
-          `To fix: finish the research so that its status is \`completed\`, or go ahead anyway with \`/chant implement ${research.id} --force\`.`,
-          ...others(outcome.candidates.slice(1)),
+          ...chainLine(outcome.members),
+          ...(!researchDone && others.length > 0
+            ? [`Also not completed in its chain: ${others.map(statusOf).join(", ")}.`]
+            : []),
+          `To fix: finish the research so that every spec of the chain is \`completed\`, or go ahead anyway with ${specHint(audience, research.id, true)}.`,
+          ...alsoMatched(outcome.candidates.slice(1)),
           ...notes,
         ],
       };
@@ -48,16 +65,30 @@ export function describeResearchOutcome(outcome: ResearchOutcome): OutcomeText {
     case "found":
     case "ambiguous": {
       const { research, chain } = outcome;
+      const others = (chain.documents ?? []).filter(
+        (d) => !chain.rcaDocuments.some((r) => r.path === d.path),
+      );
       return {
         headline: `Research spec \`${research.id}\` found (${RULE_WORDS[outcome.rule]}).`,
         details: [
           ...(outcome.kind === "ambiguous"
             ? [
-                `${outcome.candidates.length} research specs match; chose ${outcome.reason}.`,
-                ...others(outcome.candidates.slice(1)),
+                `${outcome.candidates.length} research chains match; chose ${outcome.reason}.`,
+                ...alsoMatched(outcome.candidates.slice(1)),
               ]
             : []),
-          `RCA: ${chain.rcaDocuments.length ? chain.rcaDocuments.map((d) => `\`${d.path}\``).join(", ") : "none readable"}${chain.missingRca.length ? ` (missing: ${chain.missingRca.map((p) => `\`${p}\``).join(", ")})` : ""}.`,
+          ...chainLine(chain.members),
+          `RCA: ${chain.rcaDocuments.length ? chain.rcaDocuments.map((d) => `\`${d.path}\``).join(", ") : "none readable"}${chain.missingRca.length ? ` (missing: ${chain.missingRca.map(shownPath).join(", ")})` : ""}.`,
+          ...(others.length
+            ? [
+                `Also informed by: ${others.map((d) => `\`${d.path}\` (${PHASE_WORDS[d.phase]})`).join(", ")}.`,
+              ]
+            : []),
+          ...(chain.missingDocuments?.length
+            ? [
+                `Listed by the chain but not in the repository (left out): ${chain.missingDocuments.map(shownPath).join(", ")}.`,
+              ]
+            : []),
           `Reproduction test: ${chain.reproductionTests.length ? chain.reproductionTests.map((p) => `\`${p}\``).join(", ") : "none known"}.`,
           ...(chain.rejectedTests?.length
             ? [
@@ -71,11 +102,23 @@ export function describeResearchOutcome(outcome: ResearchOutcome): OutcomeText {
   }
 }
 
+/** `Chain: comprehension `001` → reproduction `002` → root cause `003``, when there is more than one spec. */
+function chainLine(members: ChainMember[] | undefined): string[] {
+  if (!members || members.length < 2) return [];
+  return [
+    `Chain: ${members.map((m) => `${PHASE_WORDS[m.phase]} \`${m.spec.id}\`${m.spec.frontmatter.status === "completed" ? "" : ` (${m.spec.frontmatter.status})`}`).join(" → ")}.`,
+  ];
+}
+
+function statusOf(spec: ParsedSpec): string {
+  return `\`${spec.id}\` is \`${spec.frontmatter.status}\``;
+}
+
 /** A path from a spec, shown in a code span on one line (it may hold anything). */
 function shownPath(path: string): string {
   return `\`${oneLine(path, 80).replace(/`/g, "'")}\``;
 }
 
-function others(specs: { id: string; path: string; frontmatter: { status: string } }[]): string[] {
+function alsoMatched(specs: ParsedSpec[]): string[] {
   return specs.map((s) => `- also matched: \`${s.path}\` (${s.frontmatter.status})`);
 }

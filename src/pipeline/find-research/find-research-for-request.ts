@@ -64,6 +64,8 @@ export async function findResearchForRequest(
     explicit: request.explicitSpec,
     pullRequest,
     force: request.force,
+    // A local run is read at the command line: its hints name `--spec ID --force`.
+    audience: forge.kind === "local" ? "cli" : "comment",
   });
   const text = describeResearchOutcome(outcome);
   if (outcome.kind !== "found" && outcome.kind !== "ambiguous") {
@@ -81,7 +83,9 @@ export async function findResearchForRequest(
       "unknown_issue",
       "could not tell which issue this fixes",
       [
-        "Add `Fixes #N` to the pull request's description, or the label `issue-N` to the research spec, then ask again.",
+        forge.kind === "local"
+          ? "Give the issue number with `--issue N`, or add the label `issue-N` to the research spec."
+          : "Add `Fixes #N` to the pull request's description, or the label `issue-N` to the research spec, then ask again.",
       ],
       "refused",
     );

@@ -1,19 +1,39 @@
-import type { FileRead, RepoFileEntry, RepoFiles } from "../../forge/repo-files.js";
-import { MAX_SPEC_BYTES, parseSpec, type ParsedSpec } from "../../spec/parse-spec.js";
-import { isSpecError } from "../../spec/spec-error.js";
-import {
-  compareSpecIds,
-  isSafeSpecId,
-  parseSpecId,
-  SPEC_ID_PATTERN,
-  specIdFromPath,
-} from "../../spec/spec-id.js";
+import type { RepoFiles } from "../../forge/repo-files.js";
+import { sections } from "../../spec/markdown.js";
+import type { ParsedSpec } from "../../spec/parse-spec.js";
+import { isSafeSpecId, SPEC_ID_PATTERN } from "../../spec/spec-id.js";
 import { isSafeRepoPath, isTestPath, normalizeRepoPath } from "../../util/repo-path.js";
 import { visibleText } from "../../util/untrusted-text.js";
+import {
+  documentPhaseFromName,
+  isResearchPhase,
+  issueOfDocumentName,
+  issuesOfSpec,
+  PHASE_WORDS,
+  specDocuments,
+  type Phase,
+} from "./phases.js";
+import {
+  buildLinkIndex,
+  incompleteMembers,
+  MAX_CHAIN_SPECS,
+  mergeDisjoint,
+  orderedMembers,
+  phaseOf,
+  rankComponents,
+  walkChain,
+  type ChainMember,
+  type Component,
+} from "./research-chain.js";
+import { RULE_WORDS, ruleStrength, strongestRule, type Rule } from "./rules.js";
+import { ARCHIVE_DIR, SpecReader, SPECS_DIR } from "./spec-reader.js";
 
-export const SPECS_DIR = ".chant/specs";
-export const ARCHIVE_DIR = ".chant/archive";
+export { ARCHIVE_DIR, SPECS_DIR } from "./spec-reader.js";
+export type { Rule } from "./rules.js";
+export type { ChainMember } from "./research-chain.js";
 export const SPEC_DIRS = [SPECS_DIR, ARCHIVE_DIR] as const;
+/** Where agents write research documents (a naming convention of chant's: `issue-N-<phase>.md`). */
+export const DOCUMENT_DIRS = [".chant/research", ".chant/triage"] as const;
 
 /**
  * Bounds on one job's work in a repository that may be hostile or simply
@@ -23,11 +43,17 @@ export const SPEC_DIRS = [SPECS_DIR, ARCHIVE_DIR] as const;
 export const MAX_SPEC_FILES_LISTED = 5000;
 /**
  * ... and at most this many are read and parsed (each is up to 1 MiB and a
- * GitHub API read). What a limit left out is said in the outcome's notes (and
+ * GitHub API read), whatever asks for them: the rules, and the walk along a
+ * chain's links. What a limit left out is said in the outcome's notes (and
  * so in the status comment), never dropped silently; a spec named in the
  * command is found whatever the limits.
  */
 export const MAX_SPEC_FILES_READ = 500;
+/** Research documents of one chain read (one batch). */
+export const MAX_CHAIN_DOCUMENTS = 24;
+
+/** Who reads the outcome: a comment on GitHub, or a person at the `chant-bot` command line. */
+export type Audience = "comment" | "cli";
 
 export interface ResearchRequest {
   /** The issue to fix, when known (on a pull request: the issue it links, if any). */
@@ -40,33 +66,60 @@ export interface ResearchRequest {
   pullRequest?: { number: number; changedFiles: readonly string[]; fromFork: boolean } | undefined;
   /** `--force`: go ahead with research that is not completed. */
   force?: boolean | undefined;
+  /** How notes name a spec or `--force`: `/chant implement ID --force` or `--spec ID --force`. */
+  audience?: Audience | undefined;
 }
 
-export type Rule = "explicit" | "mentioned" | "label" | "pull_request";
+export interface ResearchDocument {
+  path: string;
+  text: string;
+  phase: Phase;
+}
 
+/** (The fields after `rejectedTests` are the whole chain's; a chain built by hand may leave them out.) */
 export interface ResearchChain {
-  /** RCA documents the research spec lists in target_files, with their text. */
+  /** The root-cause phase's documents (its `target_files`), with their text. */
   rcaDocuments: { path: string; text: string }[];
   /** RCA documents listed but not readable (missing, binary, too large). */
   missingRca: string[];
   reproductionSpecs: ParsedSpec[];
-  /** Test files among the research's informed_by and the reproduction specs' target_files. */
+  /** Test files among the root cause's informed_by and the reproduction specs' target_files. */
   reproductionTests: string[];
   /** Entries there that look like test files but are not plain repository paths: not run. */
   rejectedTests?: string[];
+  /** The chain's specs in order (what each depends on or reads first), with their phases. */
+  members?: ChainMember[];
+  /** The chain's last research spec: the implementation `depends_on` it. */
+  lastResearch?: ParsedSpec;
+  /**
+   * Every research document the implementation is informed by, readable
+   * ones only: the root cause's first, then the impact map's and any other
+   * research's (comprehension and reproduction are summed up by them).
+   */
+  documents?: ResearchDocument[];
+  /** The impact map's documents among them. */
+  impactDocuments?: { path: string; text: string }[];
+  /** Documents the chain's specs list in `target_files` that could not be read (RCA ones excepted). */
+  missingDocuments?: string[];
 }
 
 interface Chosen {
+  /** The chain's root-cause research (or the spec named in the command, when it is not research). */
   research: ParsedSpec;
+  /** The strongest rule that found the chosen chain. */
   rule: Rule;
-  /** Every candidate the winning rule found, the chosen one first. */
+  /** The chosen research first, then the research of every competing chain. */
   candidates: ParsedSpec[];
   /** Why this one, in a sentence (when there were several). */
   reason: string;
   issueNumber: number | undefined;
+  /** The chosen chain, in order. */
+  members?: ChainMember[];
+  /** Members not completed (the reason a chain is refused). */
+  incomplete?: ParsedSpec[];
 }
 
-export type ResearchOutcome =
+export type ResearchOutcome = (
   | ({ kind: "found" | "ambiguous"; chain: ResearchChain; notes: string[] } & Chosen)
   | ({ kind: "not_completed"; notes: string[] } & Chosen)
   | {
@@ -77,30 +130,53 @@ export type ResearchOutcome =
       /** A limit (MAX_SPEC_FILES_LISTED / _READ) left spec files unsearched: the notes say which. */
       limited?: boolean;
     }
-  | { kind: "invalid"; message: string; notes: string[] };
+  | { kind: "invalid"; message: string; notes: string[] }
+) & { audience?: Audience };
+
+/** How the outcome's reader names a research spec: a comment's argument or the CLI's flag. */
+export function specHint(audience: Audience | undefined, id = "<spec-id>", force = false): string {
+  return audience === "cli"
+    ? `\`--spec ${id}${force ? " --force" : ""}\``
+    : `\`/chant implement ${id}${force ? " --force" : ""}\``;
+}
 
 /**
- * Find the research spec for an issue or pull request (DESIGN.md, "Finding
- * the research spec"), first rule that yields a candidate wins:
- * 1. an explicit argument; 2. a spec id or path mentioned in the issue/PR body;
- * 3. research specs labelled `issue-N`; 4. research specs a same-repo PR changes.
- * Then follow the chain to the RCA documents and the reproduction test.
- * Reads: one listing, then only the files a rule needs, in batches.
+ * Find the research chain for an issue or pull request (DESIGN.md, "Finding
+ * the research spec"): the spec named in the command; else every chain that
+ * a rule finds (a spec mentioned in the issue or PR body, research labelled
+ * `issue-N`, research a same-repo PR changes, research whose title names the
+ * issue, research whose documents are named `issue-N-*.md`), each walked
+ * along its `depends_on` / `informed_by` links both ways. Between competing
+ * chains: completed first, then the stronger rule, then the newest id.
+ * Reads: one listing, the spec files (bounded), then the chain's documents
+ * in one batch.
  */
 export async function findResearchSpec(
   files: RepoFiles,
   request: ResearchRequest,
 ): Promise<ResearchOutcome> {
   const notes: string[] = [];
-  const listing = (await files.list(SPEC_DIRS)).filter((f) => /\.md$/i.test(f.path));
-  const specs = new SpecReader(files, listing, notes);
-  const outcome = await search(files, request, specs, notes);
+  const listing = (await files.list([...SPEC_DIRS, ...DOCUMENT_DIRS])).filter((f) =>
+    /\.md$/i.test(f.path),
+  );
+  const inDirs = (dirs: readonly string[]) => (f: { path: string }) =>
+    dirs.some((d) => f.path.startsWith(`${d}/`));
+  const specs = new SpecReader(
+    files,
+    listing.filter(inDirs(SPEC_DIRS)),
+    notes,
+    { listed: MAX_SPEC_FILES_LISTED, read: MAX_SPEC_FILES_READ },
+    specHint(request.audience),
+  );
+  const documents = listing.filter(inDirs(DOCUMENT_DIRS)).map((f) => f.path);
+  const outcome: ResearchOutcome = await search(files, request, specs, documents, notes);
   const limits = specs.limitNotes();
   if (limits.length > 0) {
     // First, so that a maintainer reads why a spec may have been missed before anything else.
     outcome.notes.unshift(...limits);
     if (outcome.kind === "not_found") outcome.limited = true;
   }
+  if (request.audience) outcome.audience = request.audience;
   return outcome;
 }
 
@@ -108,6 +184,7 @@ async function search(
   files: RepoFiles,
   request: ResearchRequest,
   specs: SpecReader,
+  documents: string[],
   notes: string[],
 ): Promise<ResearchOutcome> {
   const explicit = request.explicit?.trim();
@@ -118,48 +195,345 @@ async function search(
     if (!spec) {
       return { kind: "invalid", message: `\`${path}\` could not be read: ${notes.pop()}`, notes };
     }
-    if (!isResearch(spec)) {
+    if (!isResearchPhase(phaseOf(spec))) {
       notes.push(
-        `\`${spec.id}\` does not look like a research spec (no \`prompt: research\`, \`type: research\` or \`research\` label); using it because it was named explicitly.`,
+        `\`${spec.id}\` does not look like a research spec (no \`prompt: research\`, \`type: research\`, \`research\` or phase label, or phase in its title); using it because it was named explicitly.`,
       );
+      const single: Component = {
+        members: new Map([[spec.path, { spec, phase: phaseOf(spec) }]]),
+        edges: new Map(),
+        rules: new Set(["explicit"]),
+        later: new Map(),
+        skipped: [],
+      };
+      return choose(files, specs, request, [single], notes, spec);
     }
-    return choose(files, specs, request, "explicit", [spec], notes);
+    const issue = request.issueNumber ?? issueOfSpec(spec);
+    // What the spec names is read first (a walk forward), then every spec for the links back.
+    await walkChain(specs, buildLinkIndex(specs), [spec], "explicit", issue);
+    await specs.readAll();
+    const chain = await walkChain(specs, buildLinkIndex(specs), [spec], "explicit", issue);
+    return choose(files, specs, request, [chain], notes, spec);
   }
 
-  const mentioned = mentionedSpecPaths(request.texts, specs, notes);
-  const mentionedResearch = (await specs.read(mentioned)).filter(isResearch);
-  if (mentionedResearch.length > 0) {
-    return choose(files, specs, request, "mentioned", mentionedResearch, notes);
+  // Specs a rule names are read first, so the read limit cannot leave them out.
+  const mentioned = await specs.read(mentionedSpecPaths(request.texts, specs, notes));
+  const pr = request.pullRequest;
+  let changed: ParsedSpec[] = [];
+  if (pr?.fromFork) {
+    notes.push(
+      `Pull request #${pr.number} comes from a fork: the specs it changes are not read (specs and config are read from the base repository's default branch).`,
+    );
+  } else if (pr) {
+    changed = await specs.read(pr.changedFiles.filter((p) => specs.has(p)));
   }
+  const all = await specs.readAll();
+  const index = buildLinkIndex(specs);
+  const research = (s: ParsedSpec) => isResearchPhase(phaseOf(s));
+  const issue = request.issueNumber;
 
   const searched: string[] = [];
-  if (request.issueNumber !== undefined) {
-    const label = `issue-${request.issueNumber}`;
+  const seeds: [Rule, ParsedSpec[]][] = [["mentioned", mentioned.filter(research)]];
+  if (issue !== undefined) {
     searched.push(
-      `research specs labelled \`${label}\` in \`${SPECS_DIR}/\` and \`${ARCHIVE_DIR}/\``,
+      `research specs labelled \`issue-${issue}\` in \`${SPECS_DIR}/\` and \`${ARCHIVE_DIR}/\``,
     );
-    const labelled = (await specs.readAll()).filter(
-      (spec) => isResearch(spec) && (spec.frontmatter.labels ?? []).includes(label),
-    );
-    if (labelled.length > 0) return choose(files, specs, request, "label", labelled, notes);
+    seeds.push(["label", all.filter((s) => research(s) && issuesOfSpec(s).labels.includes(issue))]);
   }
-
-  const pr = request.pullRequest;
-  if (pr) {
-    if (pr.fromFork) {
+  if (pr && !pr.fromFork) {
+    searched.push(`research specs that pull request #${pr.number} adds or changes`);
+    seeds.push(["pull_request", changed.filter(research)]);
+  }
+  if (issue !== undefined) {
+    searched.push(`research specs whose title names issue #${issue}`);
+    seeds.push([
+      "title",
+      all.filter((s) => {
+        if (!research(s)) return false;
+        const named = issuesOfSpec(s);
+        return named.title.includes(issue) && named.labels.every((n) => n === issue);
+      }),
+    ]);
+    searched.push(
+      `research documents named \`issue-${issue}-*.md\` in ${DOCUMENT_DIRS.map((d) => `\`${d}/\``).join(" and ")} and the specs that write them`,
+    );
+    const named = documents.filter((d) => issueOfDocumentName(d) === issue);
+    const writers = named.flatMap((d) => (index.writers.get(d) ?? []).filter(research));
+    const readers = named.flatMap((d) => (index.readers.get(d) ?? []).filter(research));
+    seeds.push(["documents", writers.length > 0 ? writers : readers]);
+    if (named.length > 0 && writers.length === 0 && readers.length === 0) {
       notes.push(
-        `Pull request #${pr.number} comes from a fork: the specs it changes are not read (specs and config are read from the base repository's default branch).`,
+        `Found ${named.map((d) => `\`${d}\``).join(", ")}, but no spec writes or reads ${named.length > 1 ? "them" : "it"}: add the research spec that wrote ${named.length > 1 ? "them" : "it"} (its \`target_files\` naming ${named.length > 1 ? "them" : "it"}).`,
       );
-    } else {
-      searched.push(`research specs that pull request #${pr.number} adds or changes`);
-      const changed = pr.changedFiles.filter((p) => specs.has(p));
-      const changedResearch = (await specs.read(changed)).filter(isResearch);
-      if (changedResearch.length > 0) {
-        return choose(files, specs, request, "pull_request", changedResearch, notes);
-      }
     }
   }
-  return { kind: "not_found", issueNumber: request.issueNumber, notes, searched };
+
+  const components: Component[] = [];
+  for (const [rule, found] of seeds) {
+    for (const seed of found) {
+      const existing = components.find((c) => c.members.has(seed.path));
+      if (existing) {
+        existing.rules.add(rule);
+        continue;
+      }
+      components.push(await walkChain(specs, index, [seed], rule, issue ?? issueOfSpec(seed)));
+    }
+  }
+  const chains = mergeDisjoint(components, issue);
+  if (chains.length === 0) {
+    return { kind: "not_found", issueNumber: issue, notes, searched };
+  }
+  return choose(files, specs, request, chains, notes);
+}
+
+function issueOfSpec(spec: ParsedSpec): number | undefined {
+  const { labels, title } = issuesOfSpec(spec);
+  return (
+    labels[0] ??
+    title[0] ??
+    specDocuments(spec)
+      .map(issueOfDocumentName)
+      .find((n) => n !== undefined)
+  );
+}
+
+/** The root-cause research of a chain (members in order), as far as its specs tell. */
+function rootCauseOf(members: ChainMember[]): ChainMember | undefined {
+  const last = (phases: Phase[]) => members.filter((m) => phases.includes(m.phase)).at(-1);
+  return last(["root_cause"]) ?? last(["investigation"]) ?? last(["research"]);
+}
+
+async function choose(
+  files: RepoFiles,
+  specs: SpecReader,
+  request: ResearchRequest,
+  chains: Component[],
+  notes: string[],
+  named?: ParsedSpec,
+): Promise<ResearchOutcome> {
+  const ranked = rankComponents(chains);
+  const best = ranked[0]!;
+  const members = orderedMembers(best);
+  const representative = (c: Component) => {
+    const ordered = orderedMembers(c);
+    return (
+      rootCauseOf(ordered) ??
+      ordered.filter((m) => m.phase !== "reproduction").at(-1) ??
+      ordered.at(-1)!
+    ).spec;
+  };
+  const incomplete = incompleteMembers(best);
+  const completedChains = ranked.filter((c) => incompleteMembers(c).length === 0);
+  const rule = strongestRule(best.rules);
+  let research = named && !isResearchPhase(phaseOf(named)) ? named : representative(best);
+  const id = () => `\`${research.id}\``;
+  const reason = () => {
+    if (ranked.length === 1) return "";
+    const next = ranked[1]!;
+    const stronger = ruleStrength(rule) < ruleStrength(strongestRule(next.rules));
+    if (incomplete.length === 0) {
+      if (completedChains.length === 1) return `${id()} is the only completed one`;
+      if (stronger && incompleteMembers(next).length === 0)
+        return `${id()} was found by a stronger rule (${RULE_WORDS[rule]}) than the other completed ones`;
+      return `${id()} is the newest of ${completedChains.length} completed research chains`;
+    }
+    return stronger
+      ? `${id()} was found by the strongest rule (${RULE_WORDS[rule]}); none is completed`
+      : `${id()} is the newest (none is completed)`;
+  };
+  const issueNumber =
+    request.issueNumber ??
+    issueOfSpec(research) ??
+    members.map((m) => issueOfSpec(m.spec)).find((n) => n !== undefined);
+  const candidates = () => [research, ...ranked.slice(1).map(representative)];
+
+  if (incomplete.length > 0 && !request.force) {
+    return {
+      kind: "not_completed",
+      notes,
+      research,
+      rule,
+      candidates: candidates(),
+      reason: reason(),
+      issueNumber,
+      members,
+      incomplete,
+    };
+  }
+  const assembled = await assemble(
+    files,
+    members,
+    research,
+    named !== undefined && research === named,
+  );
+  research = assembled.research;
+  if (incomplete.length > 0) {
+    notes.push(
+      `Not completed: ${incomplete.map((s) => `\`${s.id}\` (\`${s.frontmatter.status}\`)`).join(", ")}; going ahead because of \`--force\`.`,
+    );
+  }
+  notes.push(...assembled.notes, ...chainNotes(best, specs));
+  return {
+    kind: ranked.length > 1 ? "ambiguous" : "found",
+    chain: assembled.chain,
+    notes,
+    research,
+    rule,
+    candidates: candidates(),
+    reason: reason(),
+    issueNumber,
+    members,
+    ...(incomplete.length > 0 ? { incomplete } : {}),
+  };
+}
+
+/** What the walk left out or found hanging off the chain, in words. */
+function chainNotes(component: Component, specs: SpecReader): string[] {
+  const notes: string[] = [];
+  for (const { spec, phase } of component.later.values()) {
+    if (phase !== "implementation") continue;
+    notes.push(
+      `\`${spec.id}\` (${PHASE_WORDS[phase]}, \`${spec.frontmatter.status}\`) builds on this research already: check that the issue is not fixed by it.`,
+    );
+  }
+  if (component.skipped.length > 0) {
+    notes.push(
+      `Linked but not part of the chain (cancelled, about another issue, or past ${MAX_CHAIN_SPECS} specs): ${component.skipped
+        .slice(0, 10)
+        .map((p) => `\`${specs.get(p)?.id ?? p}\``)
+        .join(
+          ", ",
+        )}${component.skipped.length > 10 ? ` and ${component.skipped.length - 10} more` : ""}.`,
+    );
+  }
+  return notes;
+}
+
+const ROOT_CAUSE_HEADING = /\broot[- ]cause\b/i;
+
+/**
+ * The chain's documents (one batch read) and what the implementation takes
+ * from each phase: the RCA from the root cause, the reproduction test from
+ * the reproduction, the impact map's documents, the last research spec.
+ */
+async function assemble(
+  files: RepoFiles,
+  members: ChainMember[],
+  chosen: ParsedSpec,
+  keepChosen: boolean,
+): Promise<{ research: ParsedSpec; chain: ResearchChain; notes: string[] }> {
+  const notes: string[] = [];
+  const owners = new Map<string, ChainMember>();
+  // Comprehension documents only matter when no spec says which one is the root cause.
+  const skip: Phase[] = rootCauseOf(members) ? ["reproduction", "comprehension"] : ["reproduction"];
+  for (const member of members) {
+    if (skip.includes(member.phase)) continue;
+    for (const doc of specDocuments(member.spec)) {
+      if (owners.size >= MAX_CHAIN_DOCUMENTS) break;
+      if (!owners.has(doc)) owners.set(doc, member);
+    }
+  }
+  const safe = [...owners.keys()].filter(isSafeRepoPath);
+  const reads = safe.length > 0 ? await files.read(safe) : new Map();
+  const text = (path: string) => {
+    const read = reads.get(path);
+    return read?.kind === "text" ? read.text : undefined;
+  };
+  const docPhase = (path: string, owner: ChainMember): Phase =>
+    documentPhaseFromName(path) ?? owner.phase;
+
+  let research = chosen;
+  if (!keepChosen && rootCauseOf(members) === undefined) {
+    // No spec says it is the root cause: a document that has a Root Cause section does.
+    const byHeading = [...owners].find(
+      ([path, owner]) =>
+        owner.phase !== "impact_map" &&
+        sections(text(path) ?? "").some((s) => ROOT_CAUSE_HEADING.test(s.title)),
+    );
+    if (byHeading) research = byHeading[1].spec;
+    if (members.length > 1 || research !== chosen) {
+      notes.push(
+        `No spec of the chain is marked as the root-cause phase (a \`root-cause\` label, \`root-cause\` in its title or file name); its analysis is taken from \`${research.id}\`${byHeading ? `, whose \`${byHeading[0]}\` has a Root Cause section` : ""}.`,
+      );
+    }
+  }
+
+  const rcaDocuments: { path: string; text: string }[] = [];
+  const missingRca: string[] = [];
+  const documents: ResearchDocument[] = [];
+  const impactDocuments: { path: string; text: string }[] = [];
+  const missingDocuments: string[] = [];
+  for (const [path, owner] of owners) {
+    const phase = docPhase(path, owner);
+    const content = isSafeRepoPath(path) ? text(path) : undefined;
+    const ofResearch =
+      owner.spec === research && phase !== "impact_map" && phase !== "comprehension";
+    if (content === undefined) {
+      (ofResearch ? missingRca : missingDocuments).push(path);
+      continue;
+    }
+    if (ofResearch) rcaDocuments.push({ path, text: content });
+    if (phase === "impact_map") impactDocuments.push({ path, text: content });
+  }
+  // The root cause first, then the impact map, then any other research (not comprehension).
+  for (const doc of rcaDocuments) documents.push({ ...doc, phase: "root_cause" });
+  for (const doc of impactDocuments) documents.push({ ...doc, phase: "impact_map" });
+  for (const [path, owner] of owners) {
+    const phase = docPhase(path, owner);
+    const content = text(path);
+    if (content === undefined || documents.some((d) => d.path === path)) continue;
+    if (phase === "comprehension" || phase === "reproduction") continue;
+    documents.push({ path, text: content, phase });
+  }
+
+  const reproductionSpecs = members.filter((m) => m.phase === "reproduction").map((m) => m.spec);
+  const named = [
+    ...(research.frontmatter.informed_by ?? []),
+    ...reproductionSpecs.flatMap((s) => s.frontmatter.target_files ?? []),
+  ].map(normalizeRepoPath);
+  const tests = named.filter((p) => !/[*?[\]{}]/.test(p) && isSafeRepoPath(p) && isTestPath(p));
+  // Said, not silently dropped: the maintainer wonders why the test did not run.
+  const rejectedTests = named.filter((p) => isTestPath(p) && !tests.includes(p));
+  const ordered = members.length > 0 ? members : [{ spec: research, phase: phaseOf(research) }];
+  return {
+    research,
+    notes,
+    chain: {
+      rcaDocuments,
+      missingRca,
+      reproductionSpecs,
+      reproductionTests: [...new Set(tests)],
+      rejectedTests: [...new Set(rejectedTests)],
+      members: ordered,
+      lastResearch: ordered.at(-1)!.spec,
+      documents,
+      impactDocuments,
+      missingDocuments,
+    },
+  };
+}
+
+/** The chain (RCA documents, reproduction specs and tests, ...) of a research spec already in hand. */
+export async function researchChainFor(
+  files: RepoFiles,
+  research: ParsedSpec,
+): Promise<ResearchChain> {
+  const listing = (await files.list(SPEC_DIRS)).filter((f) => /\.md$/i.test(f.path));
+  const specs = new SpecReader(files, listing, [], {
+    listed: MAX_SPEC_FILES_LISTED,
+    read: MAX_SPEC_FILES_READ,
+  });
+  await specs.readAll();
+  const walked = await walkChain(
+    specs,
+    buildLinkIndex(specs),
+    [specs.get(research.path) ?? research],
+    "explicit",
+    issueOfSpec(research),
+  );
+  const members = orderedMembers(walked);
+  const root = rootCauseOf(members)?.spec ?? research;
+  return (await assemble(files, members, root, true)).chain;
 }
 
 export function isResearch(spec: ParsedSpec): boolean {
@@ -167,117 +541,9 @@ export function isResearch(spec: ParsedSpec): boolean {
   return (
     fm.type === "research" ||
     (fm.prompt ?? "").startsWith("research") ||
-    (fm.labels ?? []).includes("research")
+    (fm.labels ?? []).includes("research") ||
+    isResearchPhase(phaseOf(spec))
   );
-}
-
-function isReproduction(spec: ParsedSpec): boolean {
-  const fm = spec.frontmatter;
-  return /^reproduc/.test(fm.prompt ?? "") || (fm.labels ?? []).some((l) => /^reproduc/.test(l));
-}
-
-async function choose(
-  files: RepoFiles,
-  specs: SpecReader,
-  request: ResearchRequest,
-  rule: Rule,
-  found: ParsedSpec[],
-  notes: string[],
-): Promise<ResearchOutcome> {
-  const unique = [...new Map(found.map((s) => [s.path, s])).values()];
-  const candidates = unique.sort(
-    (a, b) =>
-      Number(b.frontmatter.status === "completed") - Number(a.frontmatter.status === "completed") ||
-      compareSpecIds(b.id, a.id),
-  );
-  const research = candidates[0]!;
-  const completed = candidates.filter((c) => c.frontmatter.status === "completed");
-  const reason =
-    candidates.length === 1
-      ? ""
-      : completed.length === 1 && research.frontmatter.status === "completed"
-        ? `\`${research.id}\` is the only completed one`
-        : completed.length > 1
-          ? `\`${research.id}\` is the newest of ${completed.length} completed research specs`
-          : `\`${research.id}\` is the newest (none is completed)`;
-  const chosen: Chosen = {
-    research,
-    rule,
-    candidates,
-    reason,
-    issueNumber: request.issueNumber ?? issueFromLabels(research),
-  };
-  if (research.frontmatter.status !== "completed") {
-    if (!request.force) return { kind: "not_completed", notes, ...chosen };
-    notes.push(
-      `Research spec \`${research.id}\` is \`${research.frontmatter.status}\`, not completed; going ahead because of \`--force\`.`,
-    );
-  }
-  const chain = await followChain(files, specs, research);
-  return { kind: candidates.length > 1 ? "ambiguous" : "found", chain, notes, ...chosen };
-}
-
-/** The chain (RCA documents, reproduction specs and tests) of a research spec already in hand. */
-export async function researchChainFor(
-  files: RepoFiles,
-  research: ParsedSpec,
-): Promise<ResearchChain> {
-  const listing = (await files.list(SPEC_DIRS)).filter((f) => /\.md$/i.test(f.path));
-  return followChain(files, new SpecReader(files, listing, []), research);
-}
-
-function issueFromLabels(spec: ParsedSpec): number | undefined {
-  for (const label of spec.frontmatter.labels ?? []) {
-    const match = /^issue-(\d{1,9})$/.exec(label);
-    if (match) return Number(match[1]);
-  }
-  return undefined;
-}
-
-async function followChain(
-  files: RepoFiles,
-  specs: SpecReader,
-  research: ParsedSpec,
-): Promise<ResearchChain> {
-  const fm = research.frontmatter;
-  const rcaPaths = (fm.target_files ?? [])
-    .map(normalizeRepoPath)
-    .filter(
-      (p) =>
-        isSafeRepoPath(p) && /\.md$/i.test(p) && !/^\.chant\/(specs|archive|prompts)\//.test(p),
-    );
-  const linked = specs.withinBudget([
-    ...new Set(
-      [...(fm.informed_by ?? []), ...(fm.depends_on ?? [])]
-        .map((ref) => specs.resolve(ref))
-        .filter((p): p is string => p !== undefined && p !== research.path),
-    ),
-  ]);
-
-  // One batched read for the RCA documents and the linked specs.
-  const reads = await files.read([...new Set([...rcaPaths, ...linked])]);
-  const rcaDocuments: ResearchChain["rcaDocuments"] = [];
-  const missingRca: string[] = [];
-  for (const path of rcaPaths) {
-    const read = reads.get(path);
-    if (read?.kind === "text") rcaDocuments.push({ path, text: read.text });
-    else missingRca.push(path);
-  }
-  const reproductionSpecs = specs.parseReads(linked, reads).filter(isReproduction);
-  const named = [
-    ...(fm.informed_by ?? []),
-    ...reproductionSpecs.flatMap((s) => s.frontmatter.target_files ?? []),
-  ].map(normalizeRepoPath);
-  const tests = named.filter((p) => !/[*?[\]{}]/.test(p) && isSafeRepoPath(p) && isTestPath(p));
-  // Said, not silently dropped: the maintainer wonders why the test did not run.
-  const rejectedTests = named.filter((p) => isTestPath(p) && !tests.includes(p));
-  return {
-    rcaDocuments,
-    missingRca,
-    reproductionSpecs,
-    reproductionTests: [...new Set(tests)],
-    rejectedTests: [...new Set(rejectedTests)],
-  };
 }
 
 function resolveExplicit(arg: string, specs: SpecReader): string | { error: string } {
@@ -328,183 +594,4 @@ function mentionedSpecPaths(
     }
   }
   return [...new Set(found)];
-}
-
-/**
- * A spec file's place in the order the limits keep, as a string that sorts
- * ascending: active before archived, then newest first (date, sequence and
- * group member, as compareSpecIds orders ids), files not named by an id last.
- */
-function priorityKey(path: string): string {
-  const archived = path.startsWith(`${ARCHIVE_DIR}/`) ? "1" : "0";
-  const id = specIdFromPath(path);
-  const parts = parseSpecId(id);
-  if (!parts) return `${archived}1${id}`;
-  // Complements turn "newest first" into an ascending order.
-  const date = parts.date.replace(/\d/g, (d) => String(9 - Number(d)));
-  const sequence = String(
-    Number.MAX_SAFE_INTEGER - Math.min(parts.sequence, Number.MAX_SAFE_INTEGER),
-  ).padStart(16, "0");
-  const member = String(999_999 - Math.min(parts.member ?? 0, 999_999)).padStart(6, "0");
-  return `${archived}0${date}${sequence}${member}${id}`;
-}
-
-/**
- * The spec files of one listing, read at most once each, parsed leniently;
- * every file it cannot use becomes a note (file and line) instead of an error.
- */
-class SpecReader {
-  private readonly byPath = new Map<string, RepoFileEntry>();
-  private readonly byId = new Map<string, string>();
-  private readonly parsed = new Map<string, ParsedSpec | undefined>();
-  /** Listed spec files past MAX_SPEC_FILES_LISTED: only a spec named in the command is looked up here. */
-  private readonly unlisted: RepoFileEntry[];
-  private readonly listed: number;
-  /** Spec files read so far, against MAX_SPEC_FILES_READ. */
-  private readCount = 0;
-  /** Spec files a rule wanted but the read limit left unread. */
-  private unread = 0;
-
-  constructor(
-    private readonly files: RepoFiles,
-    listing: RepoFileEntry[],
-    private readonly notes: string[],
-    private readonly limits = { listed: MAX_SPEC_FILES_LISTED, read: MAX_SPEC_FILES_READ },
-  ) {
-    // Active specs win over archived ones with the same id; within each, newest ids first
-    // (what the limits keep). Keys are made once: a listing may hold 100,000 files.
-    const ordered = listing
-      .map((entry) => ({ entry, key: priorityKey(entry.path) }))
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-      .map(({ entry }) => entry);
-    this.listed = ordered.length;
-    this.unlisted = ordered.slice(this.limits.listed);
-    for (const entry of ordered.slice(0, this.limits.listed)) this.index(entry);
-  }
-
-  private index(entry: RepoFileEntry): void {
-    this.byPath.set(entry.path, entry);
-    const id = specIdFromPath(entry.path);
-    if (!this.byId.has(id)) this.byId.set(id, entry.path);
-  }
-
-  /** What the limits left out, for the outcome's notes (empty when nothing was). */
-  limitNotes(): string[] {
-    const notes: string[] = [];
-    const fmt = (n: number) => n.toLocaleString("en-US");
-    if (this.unlisted.length > 0) {
-      notes.push(
-        `**Not every spec was searched**: \`${SPECS_DIR}/\` and \`${ARCHIVE_DIR}/\` hold ${fmt(this.listed)} spec files, and chant-bot considers at most ${fmt(this.limits.listed)} per job (active specs first, then the newest ids), so ${fmt(this.unlisted.length)} were not searched. Name the research spec to use one of them: \`/chant implement <spec-id>\`.`,
-      );
-    }
-    if (this.unread > 0) {
-      notes.push(
-        `**Not every spec was read**: chant-bot reads at most ${fmt(this.limits.read)} spec files per job (the newest first), so ${fmt(this.unread)} more that could hold the research were not read. Name the research spec to use one of them: \`/chant implement <spec-id>\`.`,
-      );
-    }
-    return notes;
-  }
-
-  /** The first of `paths` that the read limit still allows (the rest are counted as unread). */
-  withinBudget(paths: readonly string[]): string[] {
-    const fresh = paths.filter((p) => !this.parsed.has(p));
-    const allowed = new Set(fresh.slice(0, Math.max(0, this.limits.read - this.readCount)));
-    this.unread += fresh.length - allowed.size;
-    this.readCount += allowed.size;
-    return paths.filter((p) => this.parsed.has(p) || allowed.has(p));
-  }
-
-  /** Like resolve, and past MAX_SPEC_FILES_LISTED too: for the one spec a command names. */
-  resolveAnywhere(ref: string): string | undefined {
-    const found = this.resolve(ref);
-    if (found !== undefined) return found;
-    const path = normalizeRepoPath(ref);
-    const id = specIdFromPath(path);
-    const entry =
-      this.unlisted.find((e) => e.path === path) ??
-      this.unlisted.find((e) => specIdFromPath(e.path) === id);
-    if (!entry) return undefined;
-    this.index(entry);
-    return entry.path;
-  }
-
-  get label(): string {
-    return this.files.label;
-  }
-
-  has(path: string): boolean {
-    return this.byPath.has(path);
-  }
-
-  /** An id, a `.chant/...` path or a file name, to the path of a listed spec. */
-  resolve(ref: string): string | undefined {
-    const path = normalizeRepoPath(ref);
-    if (this.byPath.has(path)) return path;
-    return this.byId.get(specIdFromPath(path));
-  }
-
-  async read(paths: readonly string[]): Promise<ParsedSpec[]> {
-    // The limit keeps the first paths (newest first); they are read in listing order, so
-    // notes come in the order of the files.
-    const wanted = this.withinBudget(paths)
-      .filter((p) => !this.parsed.has(p))
-      .sort(
-        (a, b) =>
-          Number(a.startsWith(`${ARCHIVE_DIR}/`)) - Number(b.startsWith(`${ARCHIVE_DIR}/`)) ||
-          (a < b ? -1 : a > b ? 1 : 0),
-      );
-    const readable: string[] = [];
-    for (const path of wanted) {
-      const size = this.byPath.get(path)?.size ?? 0;
-      if (size > MAX_SPEC_BYTES) {
-        this.parsed.set(path, undefined);
-        this.notes.push(
-          `\`${path}\` was skipped: ${Math.round(size / 1024)} KiB is too large for a spec.`,
-        );
-      } else {
-        readable.push(path);
-      }
-    }
-    if (readable.length > 0) this.parseReads(readable, await this.files.read(readable));
-    return paths.map((p) => this.parsed.get(p)).filter((s): s is ParsedSpec => s !== undefined);
-  }
-
-  async readAll(): Promise<ParsedSpec[]> {
-    return this.read([...this.byPath.keys()]);
-  }
-
-  parseReads(paths: readonly string[], reads: Map<string, FileRead>): ParsedSpec[] {
-    for (const path of paths) {
-      if (this.parsed.has(path)) continue;
-      const read = reads.get(path);
-      this.parsed.set(path, read ? this.parseRead(read) : undefined);
-    }
-    return paths.map((p) => this.parsed.get(p)).filter((s): s is ParsedSpec => s !== undefined);
-  }
-
-  private parseRead(read: FileRead): ParsedSpec | undefined {
-    switch (read.kind) {
-      case "missing":
-        this.notes.push(`\`${read.path}\` is listed but could not be read.`);
-        return undefined;
-      case "binary":
-        this.notes.push(`\`${read.path}\` was skipped: it is a binary file, not a markdown spec.`);
-        return undefined;
-      case "too_large":
-        this.notes.push(
-          `\`${read.path}\` was skipped: ${Math.round(read.size / 1024)} KiB is too large for a spec.`,
-        );
-        return undefined;
-      case "text":
-        try {
-          return parseSpec(read.path, read.text);
-        } catch (error) {
-          if (!isSpecError(error)) throw error;
-          this.notes.push(
-            `\`${error.file}${error.line ? `:${error.line}` : ""}\`: ${error.detail}`,
-          );
-          return undefined;
-        }
-    }
-  }
 }

@@ -36,7 +36,9 @@ export async function findReproductionTests(files: RepoFiles, spec: ParsedSpec):
       continue;
     }
     if (!isResearch(linked)) continue;
+    // One walk finds the whole chain (every research spec of it links to the others).
     for (const test of (await researchChainFor(files, linked)).reproductionTests) tests.add(test);
+    if (tests.size > 0) break;
   }
   for (const path of informedBy) if (isTestPath(path)) tests.add(path);
   if (tests.size === 0) {
