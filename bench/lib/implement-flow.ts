@@ -27,6 +27,7 @@ import { drained, finished, UnthrottledOctokit } from "../../test/support/e2e-st
 import { FakeGitHub, type RecordedRequest } from "../../test/support/fake-github/index.js";
 import { FIXTURE_REPOS } from "../../test/support/memory-files.js";
 import { openTestQueues } from "../../test/support/redis.js";
+import { RedisStatusCommentStore } from "../../src/queue/redis-status-store.js";
 
 export const AGENTS_DIR = join(import.meta.dirname, "..", "..", "test", "fixtures", "agents");
 /** The scripted agent that makes kv-store's real fix (its checks then all pass). */
@@ -166,6 +167,7 @@ export async function runImplementFlow(options: FlowOptions): Promise<FlowResult
         appId: fake.appId,
         mutex,
         log: silent,
+        statusStore: new RedisStatusCommentStore(queues.redis, queues.prefix),
       }),
       agent: agentFromEnv({
         PATH: process.env.PATH,

@@ -19,6 +19,7 @@ import { startWorkers, type RunningWorkers } from "../worker/start-workers.js";
 import { SandboxConfigError, type Sandbox } from "../sandbox/sandbox.js";
 import { openSandbox } from "../sandbox/sandbox-from-env.js";
 import { StartupError, type AppEnv } from "./app-env.js";
+import { RedisStatusCommentStore } from "../queue/redis-status-store.js";
 
 export type Role = "web" | "worker";
 
@@ -140,7 +141,14 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
     workers = await startWorkers({
       settings: appEnv.queue,
       queues,
-      forges: githubForges({ probot, appId: appEnv.appId, mutex, log, secrets: options.secrets }),
+      forges: githubForges({
+        probot,
+        appId: appEnv.appId,
+        mutex,
+        log,
+        secrets: options.secrets,
+        statusStore: new RedisStatusCommentStore(queues.redis, queues.prefix),
+      }),
       agent,
       sandbox,
       workRoot: appEnv.workRoot,

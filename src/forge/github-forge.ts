@@ -9,6 +9,11 @@ import {
 } from "../pipeline/status/status-comment.js";
 import { redactKnownTokens } from "../util/redact.js";
 import { MAX_READ_BYTES } from "./local-files.js";
+import {
+  MemoryStatusCommentStore,
+  type StatusCommentRecord,
+  type StatusCommentStore,
+} from "./status-comment-store.js";
 import { GIT_TOKEN_REQUEST } from "./scoped-installation-auth.js";
 import type {
   CheckName,
@@ -41,6 +46,13 @@ export interface GitHubForgeOptions {
   appId: number | undefined;
   mutex?: Mutex;
   log?: Logger;
+  /** Where status comments are remembered (Redis in the app, shared by web and workers). */
+  statusStore?: StatusCommentStore;
+  /** What the caller knows already (from a webhook's payload): not asked of GitHub again. */
+  known?: {
+    repo?: (Omit<RepoInfo, "htmlUrl"> & { htmlUrl?: string | undefined }) | undefined;
+    issue?: (Omit<IssueInfo, "url"> & { url?: string | undefined }) | undefined;
+  };
   /**
    * Applied to everything this forge writes where people read it (the status
    * comment, the pull request, check runs): the job's secrets in every form
@@ -61,12 +73,12 @@ export class GitHubForge implements Forge {
   private readonly name: string;
   private readonly mutex: Mutex;
   private readonly redact: (text: string) => string;
+  private readonly statusStore: StatusCommentStore;
   private repoInfo: Promise<RepoInfo> | undefined;
+  private readonly issues = new Map<number, IssueInfo>();
   private readonly trees = new Map<string, Promise<RepoFileEntry[]>>();
-  /** The status comment of each issue or pull request, once found or made by this forge. */
-  private readonly statusCommentIds = new Map<number, number>();
-  /** Our check runs found or made by this forge (per job): `${sha} ${name}` -> id. */
-  private readonly checkRunIds = new Map<string, number>();
+  /** Our check runs of each commit, listed once per commit and kept as they are made: name -> id. */
+  private readonly checkRuns = new Map<string, Promise<Map<string, number>>>();
 
   constructor(private readonly options: GitHubForgeOptions) {
     this.octokit = options.octokit;
@@ -74,6 +86,10 @@ export class GitHubForge implements Forge {
     this.name = options.name;
     this.mutex = options.mutex ?? noMutex;
     this.redact = options.redact ?? redactKnownTokens;
+    this.statusStore = options.statusStore ?? new MemoryStatusCommentStore();
+    const { repo, issue } = options.known ?? {};
+    if (repo) this.repoInfo = Promise.resolve({ ...repo, htmlUrl: repo.htmlUrl });
+    if (issue) this.issues.set(issue.number, { ...issue, url: issue.url });
   }
 
   private get r() {
@@ -103,6 +119,16 @@ export class GitHubForge implements Forge {
     };
   }
 
+  /**
+   * The blob id of `path` at `ref` from the ref's tree listing (the listing
+   * finding the research makes anyway): whether a file changed, for free.
+   * Undefined when there is no such file (or the tree was cut and it is
+   * outside `.chant`).
+   */
+  async blobSha(ref: string, path: string): Promise<string | undefined> {
+    return (await this.tree(ref)).find((e) => e.path === path)?.sha;
+  }
+
   /** One recursive tree listing per ref (GitHub cuts trees of very large repositories; then .chant is listed on its own). */
   private tree(ref: string): Promise<RepoFileEntry[]> {
     let tree = this.trees.get(ref);
@@ -128,7 +154,7 @@ export class GitHubForge implements Forge {
         }
         return entries
           .filter((e) => e.type === "blob" && e.path !== undefined)
-          .map((e) => ({ path: e.path!, size: e.size ?? 0 }));
+          .map((e) => ({ path: e.path!, size: e.size ?? 0, sha: e.sha }));
       })();
       this.trees.set(ref, tree);
       tree.catch(() => this.trees.delete(ref));
@@ -174,14 +200,18 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
   }
 
   async issue(number: number): Promise<IssueInfo> {
+    const known = this.issues.get(number);
+    if (known) return known;
     const { data } = await this.octokit.rest.issues.get({ ...this.r, issue_number: number });
-    return {
+    const issue = {
       number: data.number,
       title: data.title,
       body: data.body ?? "",
       url: data.html_url,
       isPullRequest: data.pull_request !== undefined,
     };
+    this.issues.set(number, issue);
+    return issue;
   }
 
   async pullRequest(number: number): Promise<PullRequestInfo> {
@@ -208,56 +238,59 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
     return files.filter((f) => f.status !== "removed").map((f) => f.filename);
   }
 
+  /**
+   * Under a lock shared by the web process and every worker, the state is
+   * read from the store (Redis: no request), rendered again with `update`,
+   * and written with ONE request: a PATCH of the known comment, or a create.
+   * The comment is looked for on GitHub only when the store cannot say
+   * (no record, or a writer died between creating it and recording it), and
+   * made again when a PATCH finds it deleted.
+   */
   ensureStatusComment(target: number, update: StatusUpdate): Promise<{ url: string | undefined }> {
-    return this.mutex.run(`status:${this.owner}/${this.name}#${target}`, async () => {
-      // Read it again under the lock every time (the web process may have added a notice),
-      // by id once known: one request however many comments the issue has.
-      const existing = await this.findStatusComment(target);
-      const body = this.redact(renderStatusComment(update(readStatusState(existing?.body))));
-      if (existing) {
-        if (existing.body === body) return { url: existing.html_url };
-        const { data } = await this.octokit.rest.issues.updateComment({
-          ...this.r,
-          comment_id: existing.id,
-          body,
-        });
-        return { url: data.html_url };
+    const key = `${this.owner}/${this.name}#${target}`;
+    return this.mutex.run(`status:${key}`, async () => {
+      const stored = await this.statusStore.get(key);
+      let record: StatusCommentRecord | undefined;
+      if (stored.kind === "known") record = stored.record;
+      else if (stored.kind === "creating" || !this.statusStore.authoritative) {
+        record = await this.findStatusComment(target);
       }
+      const body = this.redact(renderStatusComment(update(readStatusState(record?.body))));
+      if (record) {
+        if (record.body === body) return { url: record.url };
+        try {
+          const { data } = await this.octokit.rest.issues.updateComment({
+            ...this.r,
+            comment_id: record.commentId,
+            body,
+          });
+          await this.statusStore.set(key, { commentId: data.id, body, url: data.html_url });
+          return { url: data.html_url };
+        } catch (error) {
+          // Deleted meanwhile (by a person): make it again.
+          if ((error as { status?: number }).status !== 404) throw error;
+        }
+      }
+      await this.statusStore.markCreating(key);
       const { data } = await this.octokit.rest.issues.createComment({
         ...this.r,
         issue_number: target,
         body,
       });
-      this.statusCommentIds.set(target, data.id);
+      await this.statusStore.set(key, { commentId: data.id, body, url: data.html_url });
       return { url: data.html_url };
     });
   }
 
-  private async findStatusComment(
-    target: number,
-  ): Promise<{ id: number; body?: string | undefined; html_url: string } | undefined> {
-    const known = this.statusCommentIds.get(target);
-    if (known !== undefined) {
-      try {
-        const { data } = await this.octokit.rest.issues.getComment({
-          ...this.r,
-          comment_id: known,
-        });
-        return data;
-      } catch (error) {
-        // Deleted meanwhile: look for it (or make it) again.
-        if ((error as { status?: number }).status !== 404) throw error;
-        this.statusCommentIds.delete(target);
-      }
-    }
+  /** The status comment on GitHub (one listing of the issue's comments), if this App made one. */
+  private async findStatusComment(target: number): Promise<StatusCommentRecord | undefined> {
     const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
       ...this.r,
       issue_number: target,
       per_page: 100,
     });
     const found = comments.find((c) => isStatusComment(c.body) && this.isOurs(c));
-    if (found) this.statusCommentIds.set(target, found.id);
-    return found;
+    return found ? { commentId: found.id, body: found.body ?? "", url: found.html_url } : undefined;
   }
 
   /**
@@ -361,19 +394,33 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
     }
   }
 
-  async ensureCheckRun(headSha: string, name: CheckName, update: CheckRunUpdate): Promise<void> {
-    const key = `${headSha} ${name}`;
-    let known = this.checkRunIds.get(key);
-    if (known === undefined) {
-      const { data } = await this.octokit.rest.checks.listForRef({
-        ...this.r,
-        ref: headSha,
-        check_name: name,
-        filter: "latest",
-        ...(this.options.appId === undefined ? {} : { app_id: this.options.appId }),
-      });
-      known = data.check_runs.find((run) => run.head_sha === headSha)?.id;
+  /** Our check runs on `headSha`, by name: ONE listing per commit, then kept as they are made. */
+  private checkRunsOf(headSha: string): Promise<Map<string, number>> {
+    let runs = this.checkRuns.get(headSha);
+    if (!runs) {
+      runs = (async () => {
+        const found = await this.octokit.paginate(this.octokit.rest.checks.listForRef, {
+          ...this.r,
+          ref: headSha,
+          filter: "latest",
+          per_page: 100,
+          ...(this.options.appId === undefined ? {} : { app_id: this.options.appId }),
+        });
+        const byName = new Map<string, number>();
+        for (const run of found) {
+          if (run.head_sha === headSha && !byName.has(run.name)) byName.set(run.name, run.id);
+        }
+        return byName;
+      })();
+      this.checkRuns.set(headSha, runs);
+      runs.catch(() => this.checkRuns.delete(headSha));
     }
+    return runs;
+  }
+
+  async ensureCheckRun(headSha: string, name: CheckName, update: CheckRunUpdate): Promise<void> {
+    const runs = await this.checkRunsOf(headSha);
+    const known = runs.get(name);
     const annotations = (update.annotations ?? []).map((a) => ({
       ...a,
       message: this.redact(a.message),
@@ -411,7 +458,7 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
       });
       id = created.data.id;
     }
-    this.checkRunIds.set(key, id);
+    runs.set(name, id);
     // GitHub takes 50 annotations per request and appends them across updates.
     for (let i = ANNOTATIONS_PER_REQUEST; i < annotations.length; i += ANNOTATIONS_PER_REQUEST) {
       await this.octokit.rest.checks.update({

@@ -8,6 +8,8 @@ export interface RepoFileEntry {
   path: string;
   /** Bytes, as the listing reports it; lets a caller skip giant files unread. */
   size: number;
+  /** The blob's id, where the listing gives it (GitHub's tree). */
+  sha?: string | undefined;
 }
 
 export type FileRead =

@@ -389,8 +389,14 @@ async function blobBase(forge: Forge, branch: string): Promise<string | undefine
 
 const PROGRESS_EVERY_MS = 60_000;
 
-/** Steps that take well under a second: no status-comment edit of their own when they start. */
-const QUICK_STEPS = new Set<StepName>(["draft_spec", "verify_result", "commit"]);
+/**
+ * Steps that say so in the status comment as they start: the first (the job
+ * began) and the agent (it takes minutes). Any other step says so only when it
+ * is still running after SLOW_STEP_MS (a big clone, a slow push): an edit is
+ * a write, and GitHub wants writes few and about a second apart.
+ */
+const ANNOUNCED_STEPS = new Set<StepName>(["find_research", "run_agent"]);
+const SLOW_STEP_MS = 10_000;
 
 /**
  * Runs steps in order and keeps the ONE status comment current: which step
@@ -420,17 +426,25 @@ class StepRunner {
     const log = this.deps.log?.child({ step: name });
     this.mark(name, "running");
     log?.info("step started");
-    // Quick steps show up done in the next write: fewer comment edits, which
-    // GitHub (and Probot's throttle) want at most about one a second.
-    if (!QUICK_STEPS.has(name)) await this.report("running", `${stepVerb(name)}…`);
+    let slow: NodeJS.Timeout | undefined;
+    if (ANNOUNCED_STEPS.has(name)) await this.report("running", `${stepVerb(name)}…`);
+    else {
+      slow = setTimeout(() => {
+        this.report("running", `${stepVerb(name)}…`).catch((error: unknown) =>
+          log?.warn({ err: error }, "could not update the status comment"),
+        );
+      }, SLOW_STEP_MS);
+    }
     try {
       const result = await work();
+      clearTimeout(slow);
       const ms = Date.now() - startedAt;
       this.mark(name, "done", note?.(result), ms);
       this.deps.onStep?.(name, "done", ms);
       log?.info({ ms }, "step done");
       return result;
     } catch (error) {
+      clearTimeout(slow);
       const ms = Date.now() - startedAt;
       this.mark(name, "failed", undefined, ms);
       this.deps.onStep?.(name, "failed", ms);

@@ -114,15 +114,6 @@ function checksJobId(job: ChecksJob): string {
   return `checks-${job.repo.id}-${job.headSha}-${idPart(job.deliveryId)}`;
 }
 
-/** Whether this very checks job (same sha, same delivery) was added already: queued, running or done. */
-export async function checksJobExists(queues: ChantQueues, data: ChecksJob): Promise<boolean> {
-  const job = await withinTimeout(
-    "find the checks job",
-    queues.checks.getJob(checksJobId(checksJobSchema.parse(data))),
-  );
-  return job !== undefined;
-}
-
 export async function enqueueChecks(queues: ChantQueues, data: ChecksJob): Promise<EnqueueResult> {
   const job = checksJobSchema.parse(data);
   const jobId = checksJobId(job);

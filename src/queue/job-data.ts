@@ -15,6 +15,45 @@ const repoRef = z.object({
   name: z.string().min(1).max(100),
 });
 
+/**
+ * What the webhook's payload (or the job before) already said, so that the
+ * worker does not ask GitHub again: the repository's basics, the issue, and
+ * `.github/chant.yml` as read then, with its blob id (a job whose repository
+ * has another one now reads it again).
+ */
+const knownRepo = z.object({
+  owner: z.string().min(1).max(100),
+  name: z.string().min(1).max(100),
+  fullName: z.string().min(1).max(201),
+  defaultBranch: z.string().min(1).max(255),
+  cloneUrl: z.string().min(1).max(2000),
+  htmlUrl: z.string().max(2000).optional(),
+});
+const knownIssue = z.object({
+  number: z.number().int().positive(),
+  title: z.string().max(1024),
+  body: z.string().max(70_000),
+  url: z.string().max(2000).optional(),
+  isPullRequest: z.boolean(),
+});
+const knownConfig = z.object({
+  /** null: the repository has no `.github/chant.yml` (defaults or the owner's). */
+  sha: z
+    .string()
+    .regex(/^[0-9a-f]{40}$/)
+    .nullable(),
+  /** Validated again by the worker. */
+  value: z.unknown(),
+});
+const known = z
+  .object({
+    repo: knownRepo.optional(),
+    issue: knownIssue.optional(),
+    config: knownConfig.optional(),
+  })
+  .optional();
+export type KnownData = z.infer<typeof known>;
+
 export const implementJobSchema = z.object({
   installationId: z.number().int().positive(),
   repo: repoRef,
@@ -35,6 +74,7 @@ export const implementJobSchema = z.object({
   deliveryId: z.string().min(1).max(100),
   /** Set by the worker after drafting, so a second run of the job keeps the same spec id and branch. */
   specId: z.string().max(120).optional(),
+  known,
 });
 export type ImplementJob = z.infer<typeof implementJobSchema>;
 
@@ -49,5 +89,26 @@ export const checksJobSchema = z.object({
   reason: z.enum(["implemented", "rerequested", "command", "push"]),
   requestedBy: z.string().min(1).max(100),
   deliveryId: z.string().min(1).max(100),
+  known,
 });
 export type ChecksJob = z.infer<typeof checksJobSchema>;
+
+/**
+ * Only the parts of `candidate` that are what a job may carry: a payload
+ * GitHub did not send (odd names, huge bodies) costs the worker a request,
+ * never the delivery.
+ */
+export function validKnown(candidate: {
+  repo?: unknown;
+  issue?: unknown;
+  config?: unknown;
+}): NonNullable<KnownData> {
+  const repo = knownRepo.safeParse(candidate.repo);
+  const issue = knownIssue.safeParse(candidate.issue);
+  const config = knownConfig.safeParse(candidate.config);
+  return {
+    ...(repo.success ? { repo: repo.data } : {}),
+    ...(issue.success ? { issue: issue.data } : {}),
+    ...(config.success && candidate.config !== undefined ? { config: config.data } : {}),
+  };
+}

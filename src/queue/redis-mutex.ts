@@ -3,11 +3,15 @@ import type { Redis } from "ioredis";
 import type { Mutex } from "../forge/github-forge.js";
 
 const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+const EXTEND = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
 
 /**
- * A short lock over Redis (SET NX PX + token), so that the web process and any
+ * A lock over Redis (SET NX PX + token), so that the web process and any
  * number of workers on any machines never read-modify-write the same status
- * comment at once. Held locks expire by themselves if a holder dies.
+ * comment at once. While the work runs the lock is extended (every third of
+ * its TTL, as BullMQ renews a job's lock): the work may wait out a rate limit
+ * for minutes and must not lose its lock meanwhile. A holder that dies stops
+ * extending, and its lock expires by itself within the TTL.
  */
 export class RedisMutex implements Mutex {
   constructor(
@@ -26,9 +30,17 @@ export class RedisMutex implements Mutex {
       if (Date.now() > deadline) throw new Error(`could not take the lock ${key} within the wait`);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
+    const renew = setInterval(
+      () => {
+        // A failed extension (Redis away) is tried again at the next tick; the TTL covers two misses.
+        this.redis.eval(EXTEND, 1, lockKey, token, String(ttl)).catch(() => 0);
+      },
+      Math.max(10, Math.floor(ttl / 3)),
+    );
     try {
       return await fn();
     } finally {
+      clearInterval(renew);
       await this.redis.eval(RELEASE, 1, lockKey, token).catch(() => undefined);
     }
   }

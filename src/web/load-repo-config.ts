@@ -2,35 +2,99 @@ import type { Octokit } from "../forge/github-forge.js";
 import {
   CONFIG_PATH,
   ConfigError,
+  DEFAULT_CONFIG,
+  parseRepoConfig,
   validateRepoConfig,
   type RepoConfig,
 } from "../config/repo-config.js";
 
+export interface LoadedConfig {
+  config: RepoConfig;
+  /** The blob id of the repository's own `.github/chant.yml`; null when it has none. */
+  sha: string | null;
+}
+
 /**
- * `.github/chant.yml` from the repository's default branch, through Probot's
- * config plugin (what `context.config` uses, so an organisation's `_extends`
- * and the owner's `.github` repository work), validated. On an invalid file
- * the raw text is read once more to point at lines. Web and worker both read
- * it here: never from a pull request's head.
+ * `.github/chant.yml` from the repository's default branch, validated, with
+ * its blob id (so a job can tell later whether it changed). One request for
+ * a plain file; Probot's config plugin (what `context.config` uses) where the
+ * file extends another (`_extends`) or the repository has none (the owner's
+ * `.github` repository). Web and worker both read it here: never from a pull
+ * request's head.
  */
+export async function readRepoConfig(
+  octokit: Octokit,
+  owner: string,
+  repo: string,
+): Promise<LoadedConfig> {
+  const where = `${owner}/${repo}:${CONFIG_PATH}`;
+  const own = await readConfigFile(octokit, owner, repo, where);
+  // Probot's rule: no file in the repository, then the owner's `.github` repository's.
+  const shared = own ? undefined : await readConfigFile(octokit, owner, ".github", where);
+  const file = own ?? shared;
+  if (file === undefined) return { config: DEFAULT_CONFIG, sha: null };
+  if (EXTENDS.test(file.text)) {
+    return { config: await loadThroughPlugin(octokit, owner, repo, where), sha: own?.sha ?? null };
+  }
+  const from = own ? where : `${owner}/.github:${CONFIG_PATH}`;
+  return { config: parseRepoConfig(file.text, from), sha: own?.sha ?? null };
+}
+
+/** `_extends: other-repo` (or `owner/repo:path`): the file names another to build on. */
+const EXTENDS = /^_extends\s*:/m;
+
+/** `.github/chant.yml` of one repository with its blob id; undefined when there is none. */
+async function readConfigFile(
+  octokit: Octokit,
+  owner: string,
+  repo: string,
+  where: string,
+): Promise<{ sha: string; text: string } | undefined> {
+  try {
+    const { data } = await octokit.rest.repos.getContent({ owner, repo, path: CONFIG_PATH });
+    if (Array.isArray(data) || data.type !== "file" || !("content" in data)) {
+      throw new ConfigError(where, [{ key: "", line: undefined, message: "is not a file" }]);
+    }
+    return { sha: data.sha, text: Buffer.from(data.content, "base64").toString("utf8") };
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) return undefined;
+    if (error instanceof ConfigError) throw error;
+    throw unreadable(where, error);
+  }
+}
+
+/** `.github/chant.yml` validated (readRepoConfig without the blob id). */
 export async function loadRepoConfig(
   octokit: Octokit,
   owner: string,
   repo: string,
 ): Promise<RepoConfig> {
-  const where = `${owner}/${repo}:${CONFIG_PATH}`;
+  return (await readRepoConfig(octokit, owner, repo)).config;
+}
+
+function unreadable(where: string, error: unknown): ConfigError {
+  return new ConfigError(where, [
+    {
+      key: "",
+      line: undefined,
+      message: `could not be read: ${error instanceof Error ? error.message.replace(/^\[@probot\/octokit-plugin-config\]\s*/, "") : String(error)}`,
+    },
+  ]);
+}
+
+/** Through Probot's config plugin: `_extends`, and the owner's `.github` repository. */
+async function loadThroughPlugin(
+  octokit: Octokit,
+  owner: string,
+  repo: string,
+  where: string,
+): Promise<RepoConfig> {
   let data: unknown;
   try {
     const { config, files } = await octokit.config.get({ owner, repo, path: CONFIG_PATH });
     data = files.some((f) => f.config !== null) ? config : {};
   } catch (error) {
-    throw new ConfigError(where, [
-      {
-        key: "",
-        line: undefined,
-        message: `could not be read: ${error instanceof Error ? error.message.replace(/^\[@probot\/octokit-plugin-config\]\s*/, "") : String(error)}`,
-      },
-    ]);
+    throw unreadable(where, error);
   }
   try {
     return validateRepoConfig(data, where);

@@ -4,8 +4,8 @@ import type { ReactionTarget } from "../forge/forge.js";
 import { freshStatus, pendingSteps, withNotice } from "../pipeline/status/status-comment.js";
 import { enqueueImplement } from "../queue/enqueue.js";
 import type { ImplementJob } from "../queue/job-data.js";
-import { describeConfigError, loadRepoConfig } from "./load-repo-config.js";
-import { acknowledge, bestEffort, forgeFor, type WebDeps } from "./web-deps.js";
+import { describeConfigError, readRepoConfig, type LoadedConfig } from "./load-repo-config.js";
+import { acknowledge, bestEffort, forgeFor, knownFromPayload, type WebDeps } from "./web-deps.js";
 
 export type ImplementationRequest = Omit<ImplementJob, "installationId" | "repo" | "deliveryId">;
 
@@ -19,14 +19,14 @@ export async function requestImplementation(
   deps: WebDeps,
   request: ImplementationRequest,
   reactionTarget: ReactionTarget,
-  /** Set when the caller already read (and validated) the config. */
-  configChecked = false,
+  /** The config, when the caller already read (and validated) it. */
+  loaded?: LoadedConfig,
 ): Promise<void> {
   const forge = forgeFor(context, deps);
   const payload = context.payload as { installation?: { id: number }; repository: { id: number } };
   const { owner, repo } = context.repo();
   try {
-    if (!configChecked) await loadRepoConfig(context.octokit, owner, repo);
+    loaded ??= await readRepoConfig(context.octokit, owner, repo);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     await acknowledge(context, deps, "report the invalid config", async () => {
@@ -45,6 +45,7 @@ export async function requestImplementation(
     installationId: payload.installation!.id,
     repo: { id: payload.repository.id, owner, name: repo },
     deliveryId: context.id,
+    known: knownFromPayload(context, loaded),
   });
   context.log.info(
     { delivery: context.id, job: result.jobId, outcome: result.outcome },

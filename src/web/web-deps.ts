@@ -1,6 +1,9 @@
 import type { Context } from "probot";
 import { GitHubForge, type Mutex } from "../forge/github-forge.js";
 import type { ChantQueues } from "../queue/chant-queues.js";
+import { RedisStatusCommentStore } from "../queue/redis-status-store.js";
+import { validKnown, type KnownData } from "../queue/job-data.js";
+import type { LoadedConfig } from "./load-repo-config.js";
 import {
   claimDelivery,
   completeDelivery,
@@ -49,6 +52,8 @@ export function forgeFor(context: Context, deps: WebDeps): GitHubForge {
     appId: deps.appId,
     mutex: deps.mutex,
     log: context.log,
+    statusStore: new RedisStatusCommentStore(deps.queues.redis, deps.queues.prefix),
+    known: knownFromPayload(context) ?? {},
   });
 }
 
@@ -125,6 +130,51 @@ export async function bestEffort(
   } catch (error) {
     context.log.warn({ err: error, delivery: context.id }, `could not ${what}`);
   }
+}
+
+/**
+ * What the delivery's payload tells the worker, so that it does not ask
+ * GitHub again: the repository's basics, the issue (or pull request) the
+ * event is about, and the config the handler read (with its blob id).
+ */
+export function knownFromPayload(context: Context, loaded?: LoadedConfig): NonNullable<KnownData> {
+  const payload = context.payload as {
+    repository?: {
+      name: string;
+      full_name: string;
+      default_branch?: string;
+      clone_url?: string;
+      html_url?: string;
+      owner: { login: string };
+    };
+    issue?: {
+      number: number;
+      title?: string;
+      body?: string | null;
+      html_url?: string;
+      pull_request?: unknown;
+    };
+  };
+  const repo = payload.repository;
+  const issue = payload.issue;
+  return validKnown({
+    repo: repo && {
+      owner: repo.owner?.login,
+      name: repo.name,
+      fullName: repo.full_name,
+      defaultBranch: repo.default_branch,
+      cloneUrl: repo.clone_url,
+      ...(typeof repo.html_url === "string" ? { htmlUrl: repo.html_url } : {}),
+    },
+    issue: issue && {
+      number: issue.number,
+      title: issue.title,
+      body: issue.body ?? "",
+      ...(typeof issue.html_url === "string" ? { url: issue.html_url } : {}),
+      isPullRequest: issue.pull_request !== undefined && issue.pull_request !== null,
+    },
+    ...(loaded ? { config: { sha: loaded.sha, value: loaded.config } } : {}),
+  });
 }
 
 /** [owner, repo] of the event's repository. */

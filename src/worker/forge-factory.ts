@@ -1,6 +1,11 @@
 import type { Logger } from "pino";
 import type { Probot } from "probot";
-import { GitHubForge, type Mutex, type Octokit } from "../forge/github-forge.js";
+import {
+  GitHubForge,
+  type GitHubForgeOptions,
+  type Mutex,
+  type Octokit,
+} from "../forge/github-forge.js";
 import { waitOutRateLimits } from "../forge/github-rate-limit.js";
 import {
   createScopedInstallationAuth,
@@ -8,6 +13,7 @@ import {
   type TokenPermissions,
 } from "../forge/scoped-installation-auth.js";
 import { createRedactor } from "../util/redact.js";
+import type { StatusCommentStore } from "../forge/status-comment-store.js";
 
 /** Which job the forge is for: it decides what the job's tokens may do. */
 export type JobPurpose = "implement" | "checks";
@@ -69,6 +75,8 @@ export interface ForgeFactory {
     repo: { owner: string; name: string },
     signal: AbortSignal | undefined,
     purpose: JobPurpose,
+    /** What the job's data already says (the repository's basics, the issue). */
+    known?: GitHubForgeOptions["known"],
   ): Promise<{ forge: GitHubForge; octokit: Octokit }>;
 }
 
@@ -87,6 +95,8 @@ export function githubForges(options: {
   instrument?: (octokit: Octokit) => void;
   /** The process's secrets: whatever a forge writes is redacted of them (and of token shapes). */
   secrets?: readonly string[];
+  /** Status comments remembered across processes (Redis). */
+  statusStore?: StatusCommentStore;
 }): ForgeFactory {
   const redact = createRedactor(options.secrets ?? []);
   const app = () => options.probot.auth() as Promise<Octokit>;
@@ -131,7 +141,7 @@ export function githubForges(options: {
   }
 
   return {
-    async forRepo(installationId, repo, signal, purpose) {
+    async forRepo(installationId, repo, signal, purpose, known) {
       const prepare = (octokit: Octokit) => {
         waitOutRateLimits(octokit, { log: options.log, signal });
         options.instrument?.(octokit);
@@ -149,6 +159,8 @@ export function githubForges(options: {
         mutex: options.mutex,
         log: options.log,
         redact,
+        ...(options.statusStore ? { statusStore: options.statusStore } : {}),
+        ...(known ? { known } : {}),
       });
       return { forge, octokit: configOctokit };
     },

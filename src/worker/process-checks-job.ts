@@ -1,6 +1,6 @@
 import { WaitingError, type Job } from "bullmq";
 import type { Logger } from "pino";
-import { ConfigError } from "../config/repo-config.js";
+import { CONFIG_PATH, ConfigError, validateRepoConfig } from "../config/repo-config.js";
 import { CHECK_NAMES, type CheckName } from "../forge/forge.js";
 import { NotABranchHead, runChecksForCommit } from "../pipeline/checks/run-checks-for-commit.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
@@ -48,11 +48,10 @@ export async function processChecksJob(
     data.repo,
     signal,
     "checks",
+    { repo: data.known?.repo },
   );
-  // The implement job made them queued already; a re-run or a push makes them queued here.
-  if (data.reason !== "implemented") {
-    for (const name of names) await forge.ensureCheckRun(data.headSha, name, { status: "queued" });
-  }
+  // No "queued" check runs: each is made in its first real state as the checks go
+  // (runChecksForCommit), one request per check when it is quick.
 
   let baseSha: string | undefined;
   let branch: string | undefined;
@@ -77,7 +76,13 @@ export async function processChecksJob(
 
   let config;
   try {
-    config = await loadRepoConfig(octokit, data.repo.owner, data.repo.name);
+    // The config the implement job or the web process read for this request, else read now.
+    config = data.known?.config
+      ? validateRepoConfig(
+          data.known.config.value,
+          `${data.repo.owner}/${data.repo.name}:${CONFIG_PATH}`,
+        )
+      : await loadRepoConfig(octokit, data.repo.owner, data.repo.name);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const name of names) {

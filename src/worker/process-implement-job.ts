@@ -2,14 +2,14 @@ import { WaitingError, type Job } from "bullmq";
 import type { Logger } from "pino";
 import type { Agent } from "../agents/agent.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import { ConfigError } from "../config/repo-config.js";
+import { CONFIG_PATH, ConfigError, validateRepoConfig } from "../config/repo-config.js";
+import type { GitHubForge } from "../forge/github-forge.js";
 import type { ChantQueues } from "../queue/chant-queues.js";
-import { checksJobExists, enqueueChecks, isCancelRequested } from "../queue/enqueue.js";
-import { implementJobSchema, type ImplementJob } from "../queue/job-data.js";
-import { CHECK_NAMES } from "../forge/forge.js";
+import { enqueueChecks, isCancelRequested } from "../queue/enqueue.js";
+import { implementJobSchema, type ImplementJob, type KnownData } from "../queue/job-data.js";
 import { runImplementation, type ImplementOutcome } from "../pipeline/run-implementation.js";
 import { freshStatus } from "../pipeline/status/status-comment.js";
-import { describeConfigError, loadRepoConfig } from "../web/load-repo-config.js";
+import { describeConfigError, readRepoConfig, type LoadedConfig } from "../web/load-repo-config.js";
 import type { ForgeFactory } from "./forge-factory.js";
 import { isShutdown } from "./shutdown.js";
 
@@ -42,6 +42,7 @@ export async function processImplementJob(
     data.repo,
     signal,
     "implement",
+    { repo: data.known?.repo, issue: data.known?.issue },
   );
   const reactionTarget = data.triggerCommentId
     ? { comment: data.triggerCommentId }
@@ -53,9 +54,11 @@ export async function processImplementJob(
     );
     return { kind: "cancelled" };
   }
-  let config;
+  let loaded: LoadedConfig;
   try {
-    config = await loadRepoConfig(octokit, data.repo.owner, data.repo.name);
+    loaded =
+      (await carriedConfig(forge, data.known?.config, data.repo)) ??
+      (await readRepoConfig(octokit, data.repo.owner, data.repo.name));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     await forge.ensureStatusComment(data.target, () =>
@@ -72,6 +75,7 @@ export async function processImplementJob(
     };
   }
 
+  const config = loaded.config;
   try {
     return await runImplementation(
       {
@@ -100,7 +104,9 @@ export async function processImplementJob(
           if (data.specId !== specId) await job.updateData({ ...data, specId });
         },
         handOverChecks: async (handover) => {
-          const checks = {
+          // The check runs are made by the checks job, in their first real state; it gets
+          // the config and the repository this job read. Adding it twice is a no-op.
+          await enqueueChecks(deps.queues, {
             installationId: data.installationId,
             repo: data.repo,
             headSha: handover.headSha,
@@ -108,16 +114,11 @@ export async function processImplementJob(
             reason: "implemented" as const,
             requestedBy: data.requestedBy,
             deliveryId: `impl-${job.id}`,
-          };
-          // A second run of this job (BullMQ is at-least-once) finds its checks job added
-          // already, maybe finished: adding it again is a no-op, so setting the check runs
-          // back to queued would leave them queued for good.
-          if (!(await checksJobExists(deps.queues, checks))) {
-            for (const name of CHECK_NAMES) {
-              await forge.ensureCheckRun(handover.headSha, name, { status: "queued" });
-            }
-          }
-          await enqueueChecks(deps.queues, checks);
+            known: {
+              repo: await forge.repo(),
+              config: { sha: loaded.sha, value: loaded.config },
+            },
+          });
         },
       },
     );
@@ -129,4 +130,24 @@ export async function processImplementJob(
     }
     throw error;
   }
+}
+
+/**
+ * The config the web process read, carried in the job, when the default
+ * branch still holds that file (its blob id in the tree listing that finding
+ * the research makes anyway): then it is not read again.
+ */
+export async function carriedConfig(
+  forge: GitHubForge,
+  carried: NonNullable<KnownData>["config"],
+  repo: { owner: string; name: string },
+): Promise<LoadedConfig | undefined> {
+  if (!carried) return undefined;
+  const { defaultBranch } = await forge.repo();
+  const current = (await forge.blobSha(defaultBranch, CONFIG_PATH)) ?? null;
+  if (current !== carried.sha) return undefined;
+  return {
+    config: validateRepoConfig(carried.value, `${repo.owner}/${repo.name}:${CONFIG_PATH}`),
+    sha: current,
+  };
 }

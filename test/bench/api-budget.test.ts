@@ -5,6 +5,7 @@ import {
   countByEndpoint,
   GIT_BUDGET,
   PHASES,
+  WRITE_BUDGET,
 } from "../../bench/lib/api-requests.js";
 import { FIX_AGENT, runImplementFlow } from "../../bench/lib/implement-flow.js";
 
@@ -41,6 +42,7 @@ describe("GitHub requests per implement flow", () => {
       ).toBeLessThanOrEqual(API_BUDGET[phase]);
     }
     expect(counts.api.total, `by endpoint:\n${table}`).toBeLessThanOrEqual(API_BUDGET.total);
+    expect(counts.writes.total, `by endpoint:\n${table}`).toBeLessThanOrEqual(WRITE_BUDGET);
     expect(counts.git, `by endpoint:\n${table}`).toBeLessThanOrEqual(GIT_BUDGET);
   });
 });

@@ -11,6 +11,7 @@ import { drained, finished, startStack, type Stack } from "../support/e2e-stack.
 import { runGit } from "../support/fake-github/index.js";
 import { newDeliveryId } from "../support/webhooks.js";
 import { testSandbox } from "../support/sandbox.js";
+import { RedisStatusCommentStore } from "../../src/queue/redis-status-store.js";
 
 let stack: Stack;
 beforeEach(async () => {
@@ -155,6 +156,7 @@ describe("the worker, end to end (real Redis, GitHub stand-in, real git, scripte
         appId: stack.fake.appId,
         mutex: noMutex,
         log: silent,
+        statusStore: new RedisStatusCommentStore(stack.queues.redis, stack.queues.prefix),
       }),
       agent: agentFromEnv({ CHANT_AGENT: "command", CHANT_AGENT_COMMAND: "false" }),
       sandbox: await testSandbox(),

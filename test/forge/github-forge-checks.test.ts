@@ -30,17 +30,24 @@ function annotations(n: number): Annotation[] {
 }
 
 describe("check runs through the GitHub forge (nock)", () => {
-  it("creates a run queued, then moves the same run to in_progress and completed (found once by name and sha, our app only)", async () => {
+  it("lists our runs of a commit once, creates a run in its first state, then updates the same run", async () => {
     const created: unknown[] = [];
     nock(API)
+      // ONE listing of the commit's runs (all names, our app only), whatever the name asked.
       .get(`${REPO}/commits/${SHA}/check-runs`)
-      .query({ check_name: "chant/tests", filter: "latest", app_id: "12345" })
-      .reply(200, { total_count: 0, check_runs: [] })
+      .query({ filter: "latest", per_page: "100", app_id: "12345" })
+      .reply(200, {
+        total_count: 1,
+        check_runs: [{ id: 41, name: "chant/lint", head_sha: SHA }],
+      })
       .post(`${REPO}/check-runs`, (body) => (created.push(body), true))
       .reply(201, { id: 77 })
       // The forge remembers the run it made: no second look-up.
       .patch(`${REPO}/check-runs/77`, { status: "in_progress", started_at: "2026-01-01T00:00:00Z" })
       .reply(200, { id: 77 })
+      // A run the listing found is updated, not made again.
+      .patch(`${REPO}/check-runs/41`, { status: "in_progress" })
+      .reply(200, { id: 41 })
       .patch(`${REPO}/check-runs/77`, (body) => {
         expect(body).toMatchObject({
           status: "completed",
@@ -62,6 +69,7 @@ describe("check runs through the GitHub forge (nock)", () => {
       title: "Tests passed",
       summary: "ok",
     });
+    await f.ensureCheckRun(SHA, "chant/lint", { status: "in_progress" });
     expect(created).toEqual([{ name: "chant/tests", head_sha: SHA, status: "queued" }]);
   });
 
@@ -74,7 +82,7 @@ describe("check runs through the GitHub forge (nock)", () => {
     nock(API)
       .get(`${REPO}/commits/${SHA}/check-runs`)
       .query(true)
-      .reply(200, { total_count: 1, check_runs: [{ id: 5, head_sha: SHA }] })
+      .reply(200, { total_count: 1, check_runs: [{ id: 5, name: "chant/lint", head_sha: SHA }] })
       .patch(`${REPO}/check-runs/5`, count)
       .reply(200, {})
       .patch(`${REPO}/check-runs/5`, count)

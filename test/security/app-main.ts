@@ -20,6 +20,7 @@ import { createWebServer } from "../../src/web/http-server.js";
 import { githubForges } from "../../src/worker/forge-factory.js";
 import { startWorkers } from "../../src/worker/start-workers.js";
 import { openSandbox } from "../../src/sandbox/sandbox-from-env.js";
+import { RedisStatusCommentStore } from "../../src/queue/redis-status-store.js";
 
 const UnthrottledOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
   ...options,
@@ -48,7 +49,14 @@ const agent = agentFromEnv(env);
 const workers = await startWorkers({
   settings: appEnv.queue,
   queues,
-  forges: githubForges({ probot, appId: appEnv.appId, mutex, log, secrets }),
+  forges: githubForges({
+    probot,
+    appId: appEnv.appId,
+    mutex,
+    log,
+    secrets,
+    statusStore: new RedisStatusCommentStore(queues.redis, queues.prefix),
+  }),
   agent,
   sandbox: await openSandbox(env, { workRoot: appEnv.workRoot, log, programs: agent.programs }),
   workRoot: appEnv.workRoot,

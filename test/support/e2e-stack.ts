@@ -16,6 +16,7 @@ import { FakeGitHub, type RepoHandle } from "./fake-github/index.js";
 import { FIXTURE_REPOS } from "./memory-files.js";
 import { openTestQueues } from "./redis.js";
 import { SANDBOX_TEST_ENV, testSandbox } from "./sandbox.js";
+import { RedisStatusCommentStore } from "../../src/queue/redis-status-store.js";
 
 export const AGENTS = join(import.meta.dirname, "..", "fixtures", "agents");
 export const FIX_AGENT = join(AGENTS, "fix-kv-store.mjs");
@@ -89,6 +90,7 @@ export async function startStack(): Promise<Stack> {
           appId: fake.appId,
           mutex: new RedisMutex(queues.redis, queues.prefix),
           log: pino({ level: "silent" }),
+          statusStore: new RedisStatusCommentStore(queues.redis, queues.prefix),
         }),
         agent,
         sandbox: await testSandbox(),

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import nock from "nock";
 import { pino } from "pino";
 import { Probot, ProbotOctokit } from "probot";
@@ -57,7 +58,24 @@ export function mockConfig(scope: nock.Scope, text: string | undefined): nock.Sc
       .get((uri) => uri.startsWith(`/repos/${REPO.owner}/.github/contents/`) && path.test(uri))
       .reply(404, { message: "Not Found" });
   }
+  // The app reads it as JSON (content and blob id); Probot's config plugin (for `_extends`) raw.
   return scope
     .get((uri) => uri.startsWith(`${repoPath}/contents/`) && path.test(uri))
-    .reply(200, text);
+    .reply(function () {
+      const raw = /\.raw\b/.test(String(this.req.headers.accept ?? ""));
+      return raw
+        ? [200, text]
+        : [
+            200,
+            {
+              type: "file",
+              path: ".github/chant.yml",
+              sha: createHash("sha1")
+                .update(`blob ${Buffer.byteLength(text)}\0${text}`)
+                .digest("hex"),
+              encoding: "base64",
+              content: Buffer.from(text).toString("base64"),
+            },
+          ];
+    });
 }

@@ -5,6 +5,7 @@ import { noMutex } from "../../src/forge/github-forge.js";
 import { readStatusState } from "../../src/pipeline/status/status-comment.js";
 import { enqueueImplement } from "../../src/queue/enqueue.js";
 import type { ChantQueues } from "../../src/queue/chant-queues.js";
+import { RedisStatusCommentStore } from "../../src/queue/redis-status-store.js";
 import { githubApi, mockConfig, mockPermission, repoPath, testProbot } from "../support/probot.js";
 import { openTestQueues } from "../support/redis.js";
 import {
@@ -34,22 +35,14 @@ function deliver(name: string, payload: unknown, id = newDeliveryId()) {
   return probot.receive({ id, name, payload } as Parameters<Probot["receive"]>[0]);
 }
 
-/** Comments created or edited, as the state they carry. */
-function captureComments(scope: nock.Scope, existing: { id: number; body: string }[] = []) {
+/**
+ * Comments created or edited, as the state they carry. The status comment's
+ * record lives in Redis (the web and every worker share it): an `existing`
+ * one is recorded there, as an earlier write would have left it, and edited
+ * with one PATCH; otherwise one is created.
+ */
+async function captureComments(scope: nock.Scope, existing: { id: number; body: string }[] = []) {
   const written: string[] = [];
-  scope
-    .get(`${repoPath}/issues/42/comments`)
-    .query(true)
-    .reply(
-      200,
-      existing.map((c) => ({
-        ...c,
-        user: { type: "Bot", login: "chant-bot[bot]" },
-        // GitHub names the App that wrote a comment with its installation token.
-        performed_via_github_app: { id: 12345, slug: "chant-bot" },
-        html_url: "u",
-      })),
-    );
   if (existing.length === 0) {
     scope
       .post(
@@ -58,6 +51,10 @@ function captureComments(scope: nock.Scope, existing: { id: number; body: string
       )
       .reply(201, { id: 9001, html_url: "https://github.com/c/9001" });
   } else {
+    await new RedisStatusCommentStore(queues.redis, queues.prefix).set(
+      `${REPO.owner}/${REPO.name}#42`,
+      { commentId: existing[0]!.id, body: existing[0]!.body, url: "u" },
+    );
     scope
       .patch(
         `${repoPath}/issues/comments/${existing[0]!.id}`,
@@ -80,7 +77,7 @@ describe("issues.labeled", () => {
       mockConfig(api, undefined);
       mockPermission(api, "alice", role);
       api.post(`${repoPath}/issues/42/reactions`, { content: "eyes" }).reply(201, {});
-      const written = captureComments(api);
+      const written = await captureComments(api);
 
       await deliver("issues", issueLabeled());
 
@@ -112,7 +109,7 @@ describe("issues.labeled", () => {
       const api = githubApi();
       mockConfig(api, undefined);
       mockPermission(api, "alice", role);
-      const written = captureComments(api);
+      const written = await captureComments(api);
       api.post(`${repoPath}/issues/42/reactions`, { content: "confused" }).reply(201, {});
 
       await deliver("issues", issueLabeled());
@@ -142,7 +139,7 @@ describe("issues.labeled", () => {
     mockConfig(api, "label: fix-me\n");
     mockPermission(api, "alice", "write");
     api.post(`${repoPath}/issues/42/reactions`).reply(201, {});
-    captureComments(api);
+    await captureComments(api);
     await deliver("issues", issueLabeled({ label: "fix-me" }));
     expect(await jobs()).toHaveLength(1);
   });
@@ -150,11 +147,10 @@ describe("issues.labeled", () => {
   it("reports an invalid config with the file, the key and the line, and queues nothing", async () => {
     const text = "label: chant:implement\nspec_status: ready\n";
     const api = githubApi();
-    // context.config reads the file; validation fails; the raw text is read once more for lines.
-    mockConfig(api, text);
+    // One read (content and blob id): validation fails, and the lines come from that same text.
     mockConfig(api, text);
     mockPermission(api, "alice", "admin");
-    const written = captureComments(api);
+    const written = await captureComments(api);
     api.post(`${repoPath}/issues/42/reactions`, { content: "confused" }).reply(201, {});
 
     await deliver("issues", issueLabeled());
@@ -176,7 +172,7 @@ describe("issues.labeled", () => {
     mockConfig(api, undefined);
     mockPermission(api, "alice", "admin");
     api.post(`${repoPath}/issues/42/reactions`).reply(201, {});
-    captureComments(api);
+    await captureComments(api);
     await deliver("issues", issueLabeled(), id);
     await deliver("issues", issueLabeled(), id);
     expect(await jobs()).toHaveLength(1);
@@ -187,14 +183,14 @@ describe("issues.labeled", () => {
     mockConfig(first, undefined);
     mockPermission(first, "alice", "admin");
     first.post(`${repoPath}/issues/42/reactions`).reply(201, {});
-    const written = captureComments(first);
+    const written = await captureComments(first);
     await deliver("issues", issueLabeled());
 
     const second = nock("https://api.github.com");
     mockConfig(second, undefined);
     mockPermission(second, "bob", "write");
     second.post(`${repoPath}/issues/42/reactions`).reply(201, {});
-    const edits = captureComments(second, [{ id: 9001, body: written[0]! }]);
+    const edits = await captureComments(second, [{ id: 9001, body: written[0]! }]);
     await deliver("issues", issueLabeled({ sender: { login: "bob" } }));
 
     const queued = await jobs();
@@ -222,7 +218,7 @@ describe("issue_comment.created", () => {
     const { api, payload } = acceptedComment("/chant implement 2026-01-28-001-res --force");
     mockConfig(api, undefined);
     api.post(`${repoPath}/issues/comments/5001/reactions`, { content: "eyes" }).reply(201, {});
-    captureComments(api);
+    await captureComments(api);
     await deliver("issue_comment", payload);
     const [job] = await jobs();
     expect(job?.data).toMatchObject({
@@ -238,7 +234,7 @@ describe("issue_comment.created", () => {
     const { api, payload } = acceptedComment("/chant implement", { pullRequest: true });
     mockConfig(api, undefined);
     api.post(`${repoPath}/issues/comments/5001/reactions`).reply(201, {});
-    captureComments(api);
+    await captureComments(api);
     await deliver("issue_comment", payload);
     const [job] = await jobs();
     expect(job?.data).toMatchObject({ target: 42, pullRequest: 42 });
@@ -247,7 +243,7 @@ describe("issue_comment.created", () => {
 
   it("answers anything else after /chant with the help text, to someone with write permission", async () => {
     const { api, payload } = acceptedComment("/chant deploy to prod");
-    const written = captureComments(api);
+    const written = await captureComments(api);
     api.post(`${repoPath}/issues/comments/5001/reactions`, { content: "confused" }).reply(201, {});
     await deliver("issue_comment", payload);
     const notice = readStatusState(written[0])?.notice ?? "";
@@ -258,7 +254,7 @@ describe("issue_comment.created", () => {
 
   it("answers `/chant help` in full to a maintainer", async () => {
     const { api, payload } = acceptedComment("/chant help");
-    const written = captureComments(api);
+    const written = await captureComments(api);
     api.post(`${repoPath}/issues/comments/5001/reactions`, { content: "eyes" }).reply(201, {});
     await deliver("issue_comment", payload);
     const notice = readStatusState(written[0])?.notice ?? "";
@@ -270,7 +266,7 @@ describe("issue_comment.created", () => {
     // First stranger on #42: the polite refusal, no help text.
     const first = githubApi();
     mockPermission(first, "mallory", "read");
-    const written = captureComments(first);
+    const written = await captureComments(first);
     first
       .post(`${repoPath}/issues/comments/5001/reactions`, { content: "confused" })
       .reply(201, {});
@@ -302,7 +298,6 @@ describe("issue_comment.created", () => {
     // Another issue gets its own reply.
     const other = nock("https://api.github.com");
     mockPermission(other, "eve", "none");
-    other.get(`${repoPath}/issues/43/comments`).query(true).reply(200, []);
     other.post(`${repoPath}/issues/43/comments`).reply(201, { id: 9002, html_url: "u" });
     other.post(`${repoPath}/issues/comments/5001/reactions`).reply(201, {});
     await deliver(
@@ -330,7 +325,7 @@ describe("issue_comment.created", () => {
       deliveryId: newDeliveryId(),
     });
     const { api, payload } = acceptedComment("/chant cancel");
-    const written = captureComments(api);
+    const written = await captureComments(api);
     api.post(`${repoPath}/issues/comments/5001/reactions`).reply(201, {});
     await deliver("issue_comment", payload);
     expect(await jobs()).toHaveLength(0);
@@ -341,7 +336,7 @@ describe("issue_comment.created", () => {
 
   it("retries the last job, and says when there is none", async () => {
     const none = acceptedComment("/chant retry");
-    const written = captureComments(none.api);
+    const written = await captureComments(none.api);
     none.api
       .post(`${repoPath}/issues/comments/5001/reactions`, { content: "confused" })
       .reply(201, {});
@@ -367,7 +362,7 @@ describe("issue_comment.created", () => {
 
     const again = acceptedComment("/chant retry", { tokenCached: true });
     mockConfig(again.api, undefined);
-    captureComments(again.api, [{ id: 9001, body: written[0]! }]);
+    await captureComments(again.api, [{ id: 9001, body: written[0]! }]);
     again.api
       .post(`${repoPath}/issues/comments/5001/reactions`, { content: "eyes" })
       .reply(201, {});
@@ -392,7 +387,7 @@ describe("issue_comment.created", () => {
       head: { ref: "chant/x", sha: "d".repeat(40), repo: { full_name: "octo-org/kv-store" } },
       base: { ref: "main", sha: "e".repeat(40), repo: { full_name: "octo-org/kv-store" } },
     });
-    const written = captureComments(api);
+    const written = await captureComments(api);
     api.post(`${repoPath}/issues/comments/5001/reactions`).reply(201, {});
     await deliver("issue_comment", payload);
     const [job] = await queues.checks.getJobs(["waiting"]);
@@ -422,7 +417,7 @@ describe("issue_comment.created", () => {
     const { api, payload } = acceptedComment("/chant check", { pullRequest: true });
     mockConfig(api, undefined);
     api.get(`${repoPath}/pulls/42`).reply(200, forkPull());
-    const written = captureComments(api);
+    const written = await captureComments(api);
     api.post(`${repoPath}/issues/comments/5001/reactions`, { content: "confused" }).reply(201, {});
     await deliver("issue_comment", payload);
     expect(await queues.checks.getJobs(["waiting", "prioritized", "delayed"])).toHaveLength(0);
@@ -436,7 +431,7 @@ describe("issue_comment.created", () => {
     const { api, payload } = acceptedComment("/chant check", { pullRequest: true });
     mockConfig(api, "checks:\n  fork_pull_requests: run\n");
     api.get(`${repoPath}/pulls/42`).reply(200, forkPull());
-    const written = captureComments(api);
+    const written = await captureComments(api);
     api.post(`${repoPath}/issues/comments/5001/reactions`).reply(201, {});
     await deliver("issue_comment", payload);
     const [job] = await queues.checks.getJobs(["waiting"]);
@@ -448,7 +443,7 @@ describe("issue_comment.created", () => {
 
   it("`/chant check` on an issue says it needs a pull request", async () => {
     const { api, payload } = acceptedComment("/chant check");
-    const written = captureComments(api);
+    const written = await captureComments(api);
     api.post(`${repoPath}/issues/comments/5001/reactions`).reply(201, {});
     await deliver("issue_comment", payload);
     expect(readStatusState(written[0])?.notice).toMatch(/runs the checks of a pull request/);
@@ -572,7 +567,7 @@ describe("acknowledgements after the answer", () => {
     mockConfig(api, undefined);
     mockPermission(api, "alice", "admin");
     api.post(`${repoPath}/issues/42/reactions`, { content: "eyes" }).delay(300).reply(201, {});
-    const written = captureComments(api);
+    const written = await captureComments(api);
     const started = Date.now();
     await fast.receive({
       id: newDeliveryId(),

@@ -125,7 +125,6 @@ describe("the webhook endpoint, over real HTTP", () => {
     mockConfig(api, undefined);
     mockPermission(api, "alice", "admin");
     api.post(/\/reactions$/).reply(201, {});
-    api.get(/\/issues\/42\/comments/).reply(200, []);
     api.post(/\/issues\/42\/comments$/).reply(201, { id: 1, html_url: "u" });
     const again = await post(body, { "x-github-delivery": id });
     expect(again.status).toBe(200);

@@ -1,7 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { toCheckRunUpdate } from "../../checks/check-run-update.js";
 import type { ChecksCommands } from "../../checks/check-types.js";
 import { runChecks, type CheckResult } from "../../checks/run-checks.js";
 import { CHECK_NAMES, type CheckName, type Forge } from "../../forge/forge.js";
@@ -13,6 +12,7 @@ import { parseSpec } from "../../spec/parse-spec.js";
 import { isSafeSpecId } from "../../spec/spec-id.js";
 import { createRedactor } from "../../util/redact.js";
 import { findReproductionTests } from "../find-research/reproduction-tests.js";
+import { CheckRunReporter } from "./check-run-reporter.js";
 import { makeWorkspaceDir, removeTree } from "../workspace/workspace-dir.js";
 
 export interface ChecksRequest {
@@ -60,6 +60,7 @@ export async function runChecksForCommit(
   const names = request.only ?? CHECK_NAMES;
   const scratch = await makeWorkspaceDir(deps.workRoot, "chant-checks-");
   const dir = join(scratch, "head");
+  let reporter: CheckRunReporter | undefined;
   try {
     const access = await forge.gitAccess();
     const redact = createRedactor([...deps.secrets, ...access.secrets]);
@@ -79,6 +80,7 @@ export async function runChecksForCommit(
         throw new NotABranchHead(request.headSha);
       }
     }
+    reporter = new CheckRunReporter(forge, request.headSha, names, deps.log);
     await run(["fetch", "--quiet", "--depth", "100", "--no-tags", "origin", request.headSha], true);
     let baseSha = request.baseSha;
     if (baseSha) {
@@ -108,15 +110,15 @@ export async function runChecksForCommit(
       redact,
       signal: deps.signal,
       only: names,
-      onStart: (name, startedAt) =>
-        forge.ensureCheckRun(request.headSha, name, { status: "in_progress", startedAt }),
+      onStart: (name, startedAt) => reporter?.start(name, startedAt),
       onComplete: async (result) => {
         deps.onConclusion?.(result.name, result.conclusion);
-        await forge.ensureCheckRun(request.headSha, result.name, toCheckRunUpdate(result));
+        await reporter!.complete(result);
       },
     });
     return results;
   } finally {
+    reporter?.stop();
     await removeTree(scratch);
   }
 }

@@ -5,7 +5,7 @@ import { enqueueChecks } from "../../queue/enqueue.js";
 import type { ChecksJob } from "../../queue/job-data.js";
 import { isBot, mayTrigger, roleOf } from "../authorize.js";
 import { loadRepoConfig } from "../load-repo-config.js";
-import { onceForDelivery, type WebDeps, noteDelivery } from "../web-deps.js";
+import { knownFromPayload, onceForDelivery, type WebDeps, noteDelivery } from "../web-deps.js";
 
 function isOurCheck(name: string): name is CheckName {
   return (CHECK_NAMES as readonly string[]).includes(name);
@@ -122,6 +122,7 @@ async function enqueueChecksFor(
       reason: job.reason,
       requestedBy: payload.sender.login,
       deliveryId: context.id,
+      known: { repo: knownFromPayload(context)?.repo },
     });
     context.log.info(
       { delivery: context.id, job: result.jobId, outcome: result.outcome },

@@ -1,5 +1,5 @@
 import type { Context } from "probot";
-import { ConfigError, type RepoConfig } from "../../config/repo-config.js";
+import { ConfigError } from "../../config/repo-config.js";
 import { freshStatus, withNotice } from "../../pipeline/status/status-comment.js";
 import {
   activeImplementJob,
@@ -9,13 +9,14 @@ import {
   requestCancel,
 } from "../../queue/enqueue.js";
 import { isBot, mayTrigger, refusalNotice, roleOf } from "../authorize.js";
-import { describeConfigError, loadRepoConfig } from "../load-repo-config.js";
+import { describeConfigError, readRepoConfig, type LoadedConfig } from "../load-repo-config.js";
 import { COMMAND_HELP, parseCommand, type ChantCommand } from "../parse-command.js";
 import { takePoliteReply } from "../polite-reply.js";
 import { requestImplementation } from "../request-implementation.js";
 import {
   acknowledge,
   forgeFor,
+  knownFromPayload,
   onceForDelivery,
   repoOf,
   type WebDeps,
@@ -143,9 +144,9 @@ export async function onIssueComment(
           );
           return;
         }
-        let config: RepoConfig;
+        let loaded: LoadedConfig;
         try {
-          config = await loadRepoConfig(context.octokit, ...repoOf(context));
+          loaded = await readRepoConfig(context.octokit, ...repoOf(context));
         } catch (error) {
           if (!(error instanceof ConfigError)) throw error;
           await acknowledge(context, deps, "report the invalid config", () =>
@@ -158,7 +159,7 @@ export async function onIssueComment(
           return;
         }
         const pr = await forge.pullRequest(target);
-        if (pr.fromFork && config.checks.fork_pull_requests !== "run") {
+        if (pr.fromFork && loaded.config.checks.fork_pull_requests !== "run") {
           // A fork's head is code from outside the repository: not run unless the config says so.
           context.log.info(
             { delivery: context.id, pullRequest: target, sha: pr.headSha },
@@ -176,6 +177,7 @@ export async function onIssueComment(
           reason: "command",
           requestedBy: login,
           deliveryId: context.id,
+          known: knownFromPayload(context, loaded),
         });
         await notice(
           result.outcome === "queued"

@@ -2,7 +2,7 @@ import type { Context } from "probot";
 import { ConfigError, DEFAULT_CONFIG } from "../../config/repo-config.js";
 import { freshStatus, withNotice } from "../../pipeline/status/status-comment.js";
 import { isBot, mayTrigger, refusalNotice, roleOf } from "../authorize.js";
-import { describeConfigError, loadRepoConfig } from "../load-repo-config.js";
+import { describeConfigError, readRepoConfig, type LoadedConfig } from "../load-repo-config.js";
 import { requestImplementation } from "../request-implementation.js";
 import {
   acknowledge,
@@ -25,8 +25,10 @@ export async function onIssueLabeled(
     const issue = payload.issue.number;
     let label: string;
     let configError: ConfigError | undefined;
+    let loaded: LoadedConfig | undefined;
     try {
-      label = (await loadRepoConfig(context.octokit, ...repoOf(context))).label;
+      loaded = await readRepoConfig(context.octokit, ...repoOf(context));
+      label = loaded.config.label;
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       // With the config unreadable, only the default label deserves an answer.
@@ -62,7 +64,7 @@ export async function onIssueLabeled(
         trigger: "label",
       },
       { issue },
-      true,
+      loaded,
     );
   });
 }

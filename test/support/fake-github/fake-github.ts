@@ -114,6 +114,8 @@ export interface RecordedRequest {
   injected: boolean;
   /** False for a REST path the stand-in does not implement (the app called something new). */
   routed: boolean;
+  /** The JSON body of a REST or GraphQL request (a retry sends the same one). */
+  body?: unknown;
   at: number;
   durationMs: number;
 }
@@ -736,10 +738,13 @@ export class FakeGitHub {
         }
       }
       const responseGate = hold?.when === "response" ? hold.gate : undefined;
+      // Read before a fault is served, so that a test can tell a retry (same body) from another call.
+      const json = api === "git" ? undefined : await readJsonBody(req);
+      record.body = json;
       const fault = this.faults.take({ method, path, api });
       if (fault) {
         record.injected = true;
-        req.resume();
+        if (api === "git") req.resume();
         const body = fault.body ?? defaultFaultBody(fault, record.installationId);
         this.send(res, { status: fault.status, body, headers: fault.headers ?? {} });
         return;
@@ -748,13 +753,12 @@ export class FakeGitHub {
         await this.handleGit(req, res, url, auth, responseGate);
         return;
       }
-      const body = await readJsonBody(req);
       const ctx: RequestContext = {
         method,
         path,
         query: url.searchParams,
         params: {},
-        body,
+        body: json,
         headers: req.headers,
         auth,
         url,
