@@ -113,13 +113,14 @@ const DOCS = /^(documentation|docs?)( (updates?|changes?))?( needed| required)?\
 const TRADEOFFS =
   /^(trade-?offs?|risks?( analysis)?|known limitations|limitations|downsides|drawbacks|performance (impact|implications))\b/i;
 const VULNERABLE =
-  /\b(vulnerable|similar patterns?|same (bug|pattern|race)|also affected|additional (locations?|instances|call ?sites|places)|other (locations?|instances|call ?sites|places))\b/i;
+  /\b(vulnerable|impact map|similar patterns?|same (bug|pattern|race)|also affected|affected (locations?|instances|call ?sites|places|functions|methods|code paths)|additional (locations?|instances|call ?sites|places)|other (locations?|instances|call ?sites|places))\b/i;
 const SAFE = /\b(safe|not vulnerable|unaffected|not affected)\b/i;
 const NOT_A_STEP =
   /\b(justification|rationale|why|because|reasons?|pros|cons|trade-?offs?|benefits|drawbacks|risks?|advantages|disadvantages)\b/i;
 const PROS_CONS =
-  /^(?:[-*+]\s+)?(\*\*|__)?(pros|cons|advantages|disadvantages|benefits|drawbacks|upsides?|downsides?|trade-?offs?(?: vs[^:*]*)?|potential risks|risks)(\*\*|__)?\s*:?\s*(\*\*|__)?\s*(.*)$/i;
-const CONS_WORD = /^(cons|disadvantages|drawbacks|downsides?|trade-?offs?|potential risks|risks)/i;
+  /^(?:[-*+]\s+)?(\*\*|__)?(pros?|cons?|advantages|disadvantages|benefits|drawbacks|upsides?|downsides?|trade-?offs?(?: vs[^:*]*)?|potential risks|risks)\b(\*\*|__)?\s*:?\s*(\*\*|__)?\s*(.*)$/i;
+const CONS_WORD =
+  /^(cons?|disadvantages|drawbacks|downsides?|trade-?offs?|potential risks|risks)\b/i;
 
 /** A heading's words: numbering (`3.`, `Phase 3:`), emphasis and a trailing colon left out. */
 function headingKey(title: string): string {
@@ -143,7 +144,7 @@ export function parseRcaDocument(path: string, rawText: string): RcaDocument {
   const all = sections(text);
   const lines = classifyLines(text);
   const options = readOptions(all, lines);
-  const recommendation = readRecommendation(all, options);
+  const recommendation = readRecommendation(all, options, lines);
   const files = keyed(all, FILES_TO_MODIFY);
   const edge = keyed(all, EDGE_CASES);
   const { filesToModify, rejectedPaths } = files
@@ -185,10 +186,11 @@ function textOf(section: Section | undefined): string | undefined {
 /** An option's name without its marks: `Option 1: File-Based Locking (Recommended)` -> `Option 1: File-Based Locking`. */
 function cleanTitle(title: string): string {
   return plainText(title)
+    .replace(/[✅❌✔✗✘]\uFE0F?/gu, "")
     .replace(/\s*[([]\s*(not\s+)?(recommended|preferred|chosen|selected|rejected)\s*[)\]]/gi, "")
-    .replace(/\s*[-—–:]\s*(not\s+)?(recommended|preferred|chosen|rejected)\s*$/i, "")
-    .replace(/[✅❌✔✗✘]/gu, "")
+    .replace(/\s*([-—–:]\s*)?\b(not\s+)?(recommended|preferred|chosen|rejected)\s*$/i, "")
     .replace(/:\s*$/, "")
+    .replace(/\s+/g, " ")
     .trim();
 }
 
@@ -260,7 +262,12 @@ function readOptions(all: Section[], lines: Line[]): ApproachOption[] {
 }
 
 function isRecommendationHeading(key: string): boolean {
-  return RECOMMENDATION.test(key) && !/^(option|approach|alternative)\s*#?\w/i.test(key);
+  return (
+    RECOMMENDATION.test(key) &&
+    !/^(option|approach|alternative)\s*#?\w/i.test(key) &&
+    // "Solution Options", "Fix Alternatives": a list of options, not a recommendation.
+    !/\b(options|alternatives|approaches|candidates|considered)\b/i.test(key)
+  );
 }
 
 function option(title: string, lines: Line[]): ApproachOption {
@@ -268,6 +275,7 @@ function option(title: string, lines: Line[]): ApproachOption {
   const text = kept
     .map((l) => l.text)
     .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
     .trim();
   return {
     title: cleanTitle(title),
@@ -317,6 +325,14 @@ function withoutProsAndCons(lines: Line[]): { kept: Line[]; pros: string[]; cons
       }
       zone = undefined;
     }
+    // `- ✅ fast` / `- ❌ racy`: pros and cons written as marked items.
+    const marked = /^\s*(?:[-*+]|\d+[.)])\s+(✅|✔️?|👍|➕|❌|✗|✘|👎|➖|⚠️?)\s*(.*)$/u.exec(
+      line.text,
+    );
+    if (marked) {
+      add(/^(✅|✔|👍|➕)/u.test(marked[1]!) ? "pros" : "cons", marked[2]!);
+      continue;
+    }
     const plus = /^\s*\+\s+(.*)$/.exec(line.text);
     if (plus) {
       sawPlus = true;
@@ -340,13 +356,19 @@ function steps(lines: Line[]): string[] {
     .filter((step) => step.length > 0);
 }
 
-function readRecommendation(all: Section[], options: ApproachOption[]): Recommendation | undefined {
+function readRecommendation(
+  all: Section[],
+  options: ApproachOption[],
+  lines: Line[],
+): Recommendation | undefined {
   const candidates = all
     .filter((s) => s.level > 1 && isRecommendationHeading(headingKey(s.title)))
     // A section that holds several options lists them; it recommends none by itself.
     .filter((s) => {
       const inner = s.lines.filter((l) => {
-        const heading = /^\s*#{2,6}\s+(.*)$/.exec(l.text);
+        const heading =
+          /^\s*#{2,6}\s+(.*)$/.exec(l.text) ??
+          /^\s*(?:\*\*|__)(.+?)(?:\*\*|__)\s*:?\s*$/.exec(l.text);
         return !l.inFence && heading !== null && OPTION.test(headingKey(heading[1]!));
       });
       return inner.length < 2;
@@ -362,8 +384,17 @@ function readRecommendation(all: Section[], options: ApproachOption[]): Recommen
   const text = section ? sectionText(section) : "";
 
   // The recommended option: marked so, else named by the recommendation, else the only one.
+  // A line that says which: `**Recommended: Option B** - copy the spec`, `We go with Approach 2`.
+  const markerLine = lines.find(
+    (l) =>
+      !l.inFence &&
+      !/^\s*#/.test(l.text) &&
+      /\b(recommended|recommendation|we recommend|go with|chosen|decision)\b[^\n]*?\b(option|approach|alternative)\s*#?(\d+|[a-z])(?![a-z])/i.test(
+        l.text,
+      ),
+  );
   const referenced = (() => {
-    const where = `${section ? headingKey(section.title) : ""}\n${text.split("\n\n")[0] ?? ""}`;
+    const where = `${section ? headingKey(section.title) : ""}\n${text.split("\n\n")[0] ?? ""}\n${markerLine?.text ?? ""}`;
     for (const match of where.matchAll(
       /\b(option|approach|alternative|solution)\s*#?(\d+|[a-z])(?![a-z])/gi,
     )) {
@@ -378,7 +409,19 @@ function readRecommendation(all: Section[], options: ApproachOption[]): Recommen
     referenced ??
     marked ??
     (options.length === 1 && !options[0]!.rejected ? options[0] : undefined);
-  if (!section && !chosen) return undefined;
+  if (!section && !chosen) return summaryLineRecommendation(lines, options);
+  if (!section && markerLine && chosen === referenced) {
+    // The marker line is the recommendation's text: `**Recommended: Option B** - Copy the spec ...`.
+    const marker = markerLine.text.trim();
+    return {
+      title: chosen!.title,
+      text: marker,
+      steps: chosen!.steps,
+      // The marker line may end the option's block: said once.
+      option: { ...chosen!, text: chosen!.text.replace(marker, "").trim() },
+      rejected: options.filter((o) => o !== chosen).map((o) => o.title),
+    };
+  }
 
   let title: string | undefined;
   let body = text;
@@ -396,6 +439,30 @@ function readRecommendation(all: Section[], options: ApproachOption[]): Recommen
     option: chosen,
     rejected: options.filter((o) => o !== chosen).map((o) => o.title),
   };
+}
+
+/** `Fix Strategy: make it idempotent` (a one-line summary, as single-spec investigations end). */
+function summaryLineRecommendation(
+  lines: Line[],
+  options: ApproachOption[],
+): Recommendation | undefined {
+  for (const line of lines) {
+    if (line.inFence) continue;
+    const match =
+      /^\s*(?:[-*+]\s+)?(?:\*\*|__)?(?:fix strategy|recommended fix|recommended approach|recommendation|proposed fix|fix)(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(.+)$/i.exec(
+        line.text,
+      );
+    if (!match) continue;
+    const text = match[1]!.trim();
+    return {
+      title: plainText(text),
+      text,
+      steps: [],
+      option: undefined,
+      rejected: options.map((o) => o.title),
+    };
+  }
+  return undefined;
 }
 
 const PATH_TOKEN = /^[\p{L}\p{N}._@+/=~-]+$/u;
@@ -470,7 +537,11 @@ function readFilesToModify(section: Section) {
       continue;
     }
     if (filesToModify.some((f) => f.path === found.path)) continue;
-    const note = plainText(found.rest.replace(/^\(?lines?\s[\d\s,-]+\)?\s*[:–—-]?\s*/i, ""));
+    const note = plainText(
+      found.rest
+        .replace(/^\(?lines?\s[\d\s,-]+\)?\s*[:–—-]?\s*/i, "")
+        .replace(/^\d+(-\d+)?\s*[;:,–—-]\s*/, ""),
+    );
     filesToModify.push({ path: found.path, note: note === "" ? undefined : note });
   }
   return { filesToModify, rejectedPaths };
@@ -479,7 +550,8 @@ function readFilesToModify(section: Section) {
 /** The heading titles (keys) above each line, outermost first. */
 function headingPaths(all: Section[]): Map<number, string[]> {
   const paths = new Map<number, string[]>();
-  for (const section of all) {
+  // The document's own title (`# Impact Map: Issue #42`) says nothing about one part of it.
+  for (const section of all.filter((s) => s.level > 1)) {
     const key = headingKey(section.title);
     for (const line of section.lines) {
       const path = paths.get(line.index) ?? [];
@@ -658,6 +730,18 @@ function readLocations(
     const item = /^(?:[-*+]|\d+[.)])\s+(.*)$/.exec(text);
     if (!item) {
       listLead = text;
+      // A sentence under such a heading: `create_note()` in `billing/credit.py` has the same pattern.
+      if (!vulnerableContext(path) || safeContext(path)) continue;
+      const code = [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+      const fileToken = code.find((c) => pathOf(c)?.includes("/"));
+      const fnToken = code.find((c) => /\w\s*\(/.test(c));
+      if (fileToken && fnToken)
+        addVulnerable({
+          name: plainText(fnToken),
+          path: pathOf(fileToken),
+          lines: linesOf(fileToken),
+          note: undefined,
+        });
       continue;
     }
     if (!(vulnerableContext(path) || (VULNERABLE.test(listLead) && !SAFE.test(listLead)))) continue;

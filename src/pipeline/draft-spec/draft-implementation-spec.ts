@@ -137,11 +137,13 @@ export function draftImplementationSpec(input: DraftInput): DraftedSpec {
     "",
     "## Approach",
     "",
-    approachSection(rca, impact, files, chain.reproductionTests),
+    approachSection(rca, impact, files, chain.reproductionTests, input.exists),
     "",
     "## Acceptance Criteria",
     "",
-    ...acceptanceCriteria(rca, impact, files, chain.reproductionTests).map((c) => `- [ ] ${c}`),
+    ...acceptanceCriteria(rca, impact, files, chain.reproductionTests, input.exists).map(
+      (c) => `- [ ] ${c}`,
+    ),
     "",
     "## Release Notes",
     "",
@@ -261,7 +263,9 @@ function targetFiles(
   const kept: TargetFile[] = [];
   const absent: string[] = [];
   const consider = (file: FileToModify, named: boolean) => {
-    if (!isSafeRepoPath(file.path) || reproduction.has(file.path)) return;
+    if (!isSafeRepoPath(file.path)) return;
+    // The reproduction test judges the fix: a target only when the research says to change it.
+    if (reproduction.has(file.path) && !(named && saysChange(file))) return;
     if (kept.some((k) => k.path === file.path) || absent.includes(file.path)) return;
     if (!exists || exists(file.path)) {
       kept.push(file);
@@ -302,6 +306,20 @@ function targetFiles(
     );
   }
   return kept;
+}
+
+/** A file's note as listed (a new file's own `(new)` is said once). */
+function noteOf(file: TargetFile): string | undefined {
+  const note = file.isNew ? file.note?.replace(/^\(new( file)?\)\s*[-–—:;]?\s*/i, "") : file.note;
+  return note || undefined;
+}
+
+/** The research says what to change in the file (not "already exists from reproduction"). */
+function saysChange(file: FileToModify): boolean {
+  const note = file.note ?? "";
+  return (
+    note !== "" && !/\b(already exists|exists from|no change|unchanged|as is|keep as)\b/i.test(note)
+  );
 }
 
 /** The research says to create the file: `(new)`, `create`, `add ... tests`. */
@@ -391,7 +409,10 @@ function contextSection(input: DraftInput, rca: MergedRca, missing: string[]): s
 function describeLocation(location: CodeLocation): string {
   const name = location.name.replace(/`/g, "");
   const where = location.path && !name.includes(location.path) ? ` in \`${location.path}\`` : "";
-  const lines = location.lines ? ` (lines ${location.lines})` : "";
+  const lines =
+    location.lines && !name.endsWith(`:${location.lines}`)
+      ? ` (line${/[-,]/.test(location.lines) ? "s" : ""} ${location.lines})`
+      : "";
   return `\`${name}\`${where}${lines}`;
 }
 
@@ -404,6 +425,7 @@ function vulnerableLocations(
   rca: MergedRca,
   impact: RcaDocument[],
   tests: string[],
+  exists: DraftInput["exists"],
 ): CodeLocation[] {
   const seen = new Set<string>();
   return [
@@ -412,6 +434,8 @@ function vulnerableLocations(
     ...impact.flatMap((d) => [...(d.primaryLocation ? [d.primaryLocation] : []), ...d.vulnerable]),
   ].filter((location) => {
     if (location.path !== undefined && tests.includes(location.path)) return false;
+    // A place in a file the repository does not have cannot be fixed (the notes name the file).
+    if (location.path !== undefined && exists && !exists(location.path)) return false;
     const key = locationKey(location);
     if (seen.has(key)) return false;
     seen.add(key);
@@ -424,6 +448,7 @@ function approachSection(
   impact: RcaDocument[],
   files: TargetFile[],
   tests: string[],
+  exists: DraftInput["exists"],
 ): string {
   const rec = rca.recommendation;
   const parts: string[] = [];
@@ -433,7 +458,7 @@ function approachSection(
         ? `Implement the recommended approach, **${rec.title.replace(/\*/g, "")}**, as the RCA describes:`
         : "Implement the RCA's recommendation:",
     );
-    if (rec.text) parts.push(quote(rec.text));
+    if (rec.text && plainText(rec.text) !== rec.title) parts.push(quote(rec.text));
     if (rec.option?.text && rec.option.text !== rec.text) parts.push(quote(rec.option.text));
     if (rec.rejected.length > 0) {
       parts.push(
@@ -443,7 +468,7 @@ function approachSection(
   } else {
     parts.push("The RCA gives no recommendation. Describe the approach here before running.");
   }
-  const locations = vulnerableLocations(rca, impact, tests);
+  const locations = vulnerableLocations(rca, impact, tests, exists);
   if (locations.length > 0) {
     parts.push(
       [
@@ -462,7 +487,7 @@ function approachSection(
         "",
         ...files.map(
           (f, i) =>
-            `${i + 1}. \`${f.path}\`${f.isNew ? " (new)" : ""}${f.note ? ` - ${oneCriterion(f.note)}` : ""}`,
+            `${i + 1}. \`${f.path}\`${f.isNew ? " (new)" : ""}${noteOf(f) ? ` - ${oneCriterion(noteOf(f)!)}` : ""}`,
         ),
       ].join("\n"),
     );
@@ -478,6 +503,7 @@ function acceptanceCriteria(
   impact: RcaDocument[],
   files: TargetFile[],
   tests: string[],
+  exists: DraftInput["exists"],
 ): string[] {
   const criteria: string[] = [];
   const steps = rca.recommendation?.steps ?? [];
@@ -490,8 +516,11 @@ function acceptanceCriteria(
     criteria.push(...noted.map((f) => `${f.note} (\`${f.path}\`)`));
     if (noted.length === 0) criteria.push("The recommended approach is implemented");
   }
-  const locations = vulnerableLocations(rca, impact, tests);
-  for (const location of locations) criteria.push(`Fixed: ${describeLocation(location)}`);
+  const locations = vulnerableLocations(rca, impact, tests, exists);
+  for (const location of locations)
+    criteria.push(
+      `Fixed: ${describeLocation(location)}${location.note ? ` - ${location.note}` : ""}`,
+    );
   for (const test of tests) criteria.push(`Reproduction test \`${test}\` passes`);
   const covered = (text: string) =>
     (/\bexisting tests?\b|\bno (other )?tests? (break|fail)|\ball tests\b/i.test(text) && true) ||

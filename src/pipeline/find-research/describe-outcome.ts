@@ -73,7 +73,7 @@ export function describeResearchOutcome(
         details: [
           ...(outcome.kind === "ambiguous"
             ? [
-                `${outcome.candidates.length} research chains match; chose ${outcome.reason}.`,
+                `${outcome.candidates.length} research chains match: ${outcome.reason}.`,
                 ...alsoMatched(outcome.candidates.slice(1)),
               ]
             : []),

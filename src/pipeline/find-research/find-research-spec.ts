@@ -229,7 +229,9 @@ async function search(
   }
   const all = await specs.readAll();
   const index = buildLinkIndex(specs);
-  const research = (s: ParsedSpec) => isResearchPhase(phaseOf(s));
+  // A cancelled spec is a discarded tangent, never the research to implement.
+  const research = (s: ParsedSpec) =>
+    isResearchPhase(phaseOf(s)) && s.frontmatter.status !== "cancelled";
   const issue = request.issueNumber;
 
   const searched: string[] = [];
@@ -487,9 +489,11 @@ async function assemble(
   }
 
   const reproductionSpecs = members.filter((m) => m.phase === "reproduction").map((m) => m.spec);
+  // A single-spec investigation writes its failing test itself.
+  const investigations = members.filter((m) => m.phase === "investigation").map((m) => m.spec);
   const named = [
     ...(research.frontmatter.informed_by ?? []),
-    ...reproductionSpecs.flatMap((s) => s.frontmatter.target_files ?? []),
+    ...[...reproductionSpecs, ...investigations].flatMap((s) => s.frontmatter.target_files ?? []),
   ].map(normalizeRepoPath);
   const tests = named.filter((p) => !/[*?[\]{}]/.test(p) && isSafeRepoPath(p) && isTestPath(p));
   // Said, not silently dropped: the maintainer wonders why the test did not run.
