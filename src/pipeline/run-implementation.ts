@@ -215,14 +215,17 @@ export async function runImplementation(
         await run.finish(
           freshStatus(
             "needs_research",
-            `the research's approach does not work: opened #${pr.number} to re-research issue #${research.issueNumber}`,
+            // A local run has no pull request: it names the branch.
+            pr.number > 0
+              ? `the research's approach does not work: opened #${pr.number} to re-research issue #${research.issueNumber}`
+              : `the research's approach does not work: branch ${ws.branch} holds the follow-up research spec for issue #${research.issueNumber}`,
             {
               details: [
                 "The agent's implementation notes:",
                 "",
                 ...followUp.notes.split("\n").map((l) => `> ${l}`),
               ],
-              links: [{ label: `#${pr.number}`, url: pr.url }],
+              links: pr.number > 0 ? [{ label: `#${pr.number}`, url: pr.url }] : [],
             },
           ),
           "confused",

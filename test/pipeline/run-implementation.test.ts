@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { agentFromEnv } from "../../src/agents/agent.js";
+import { bundledPrompt } from "../../src/agents/render-prompt.js";
 import { DEFAULT_CONFIG, type RepoConfig } from "../../src/config/repo-config.js";
 import { LocalForge } from "../../src/forge/local-forge.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -34,13 +35,20 @@ async function kvStore(): Promise<string> {
   return dir;
 }
 
-async function run(dir: string, script: string, config: RepoConfig, logLines: string[] = []) {
+async function run(
+  dir: string,
+  script: string,
+  config: RepoConfig,
+  logLines: string[] = [],
+  agentEnv: Record<string, string> = {},
+) {
   const forge = new LocalForge({ dir, print: () => undefined });
   const agent = agentFromEnv({
     PATH: process.env.PATH,
     ...SANDBOX_TEST_ENV,
     CHANT_AGENT: "command",
     CHANT_AGENT_COMMAND: `${shellQuote(process.execPath)} ${shellQuote(script)}`,
+    ...agentEnv,
   });
   const destination = new Writable({
     write(chunk: Buffer, _e, done) {
@@ -101,5 +109,29 @@ describe("runImplementation", () => {
       "publish",
       "hand_over_checks",
     ]);
+  });
+
+  it("names the branch, not a pull request #0, when a local run sends the issue back to research; the draft brings chant's implement prompt", async () => {
+    const dir = await kvStore();
+    const { forge, outcome } = await run(dir, FIX_AGENT, DEFAULT_CONFIG, [], {
+      CHANT_AGENT_ENV: "FIX_KV_STORE_MODE",
+      FIX_KV_STORE_MODE: "needs-research",
+    });
+    const result = await outcome;
+    expect(result).toMatchObject({ kind: "needs_research" });
+    if (result.kind !== "needs_research") return;
+    expect(forge.status?.headline).toBe(
+      `the research's approach does not work: branch ${result.branch} holds the follow-up research spec for issue #42`,
+    );
+    expect(forge.status?.links).toEqual([]);
+    // kv-store has no .chant/prompts/implement.md: the draft commit adds chant-bot's, so that
+    // `chant work <id>` can run the spec (chant refuses a spec whose prompt file is missing).
+    const env = { PATH: process.env.PATH ?? "", HOME: dir };
+    const show = await runProcess(["git", "show", `${result.branch}:.chant/prompts/implement.md`], {
+      cwd: dir,
+      env,
+      timeoutMs: 20_000,
+    });
+    expect(show.stdout).toBe(await bundledPrompt("implement"));
   });
 });

@@ -45,7 +45,8 @@ export async function runAgentStep(input: RunAgentInput): Promise<AgentResult> {
     spec: { ...draft, path: draft.path },
     informedBy: [
       { path: found.research.path, text: serializeSpec(found.research) },
-      ...found.chain.rcaDocuments,
+      // Every research document of the chain (root cause, impact map, ...), as the spec's informed_by.
+      ...(found.chain.documents ?? found.chain.rcaDocuments),
     ],
     issue: input.issue && {
       number: input.issue.number,

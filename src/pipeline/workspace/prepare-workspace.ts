@@ -6,7 +6,7 @@ import { createRedactor, createSecretFinder, type Redactor } from "../../util/re
 import type { DraftedSpec } from "../draft-spec/draft-implementation-spec.js";
 import { PipelineStop } from "../pipeline-stop.js";
 import { git } from "../../process/git.js";
-import { commitFileFromIndex } from "./index-files.js";
+import { commitFileFromIndex, stageFile } from "./index-files.js";
 import { makeWorkspaceDir, removeTree } from "./workspace-dir.js";
 
 export const BOT_NAME = "chant-bot";
@@ -123,6 +123,12 @@ export async function prepareWorkspace(options: PrepareOptions): Promise<Workspa
 
     await local(["checkout", "-b", branch]);
     await refuseLinkedPath(local, "HEAD", draft.path);
+    // What chant needs to run the spec (its implement prompt, when the repository has none).
+    const companions = draft.companionFiles ?? [];
+    for (const file of companions) {
+      await refuseLinkedPath(local, "HEAD", file.path);
+      await stageFile(local, file.path, file.content);
+    }
     await commitFileFromIndex(
       local,
       draft.path,
@@ -130,7 +136,7 @@ export async function prepareWorkspace(options: PrepareOptions): Promise<Workspa
       `chant(${draft.id}): draft implementation spec`,
     );
     // The working tree too: the agent's copy is made from it.
-    await local(["checkout", "--", draft.path]);
+    await local(["checkout", "--", draft.path, ...companions.map((f) => f.path)]);
     return workspace(false);
 
     async function workspace(resumed: boolean): Promise<Workspace> {
