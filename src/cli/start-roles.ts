@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { createProbot, ProbotOctokit } from "probot";
 import { agentFromEnv, type Agent } from "../agents/agent.js";
 import type { Octokit } from "../forge/github-forge.js";
-import { OCTOKIT_RETRY_OPTIONS } from "../forge/github-rate-limit.js";
+import { withRateLimitPolicy } from "../forge/github-rate-limit.js";
 import { createMetrics, instrumentOctokit, type Metrics } from "../observability/metrics.js";
 import { workerMetricsHooks } from "../observability/worker-metrics.js";
 import { ChantQueues, redactUrl } from "../queue/chant-queues.js";
@@ -77,10 +77,12 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
   for (const warning of await checkRedisForBullMQ(queues.redis).catch(() => [])) log.warn(warning);
 
   const metrics = createMetrics({ queues });
+  // `defaults` with a function: Probot passes its own throttle options per instance, which
+  // an object would not override.
   const Octokit = ProbotOctokit.plugin((octokit) => {
     instrumentOctokit(octokit as unknown as Octokit, metrics);
     return {};
-  }).defaults({ retry: OCTOKIT_RETRY_OPTIONS });
+  }).defaults((options: Record<string, unknown>) => withRateLimitPolicy(options));
   const probot = createProbot({
     env: {
       ...options.env,

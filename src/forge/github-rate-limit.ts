@@ -2,20 +2,28 @@ import type { Logger } from "pino";
 import type { Octokit } from "./github-forge.js";
 
 /**
- * GitHub's secondary rate limits (403/429 with `retry-after`, or a 403 saying
- * "secondary rate limit") and an exhausted primary limit (`x-ratelimit-remaining:
- * 0`) are not retried by Probot's Octokit in every shape. A job waits as long
- * as GitHub asks, then tries the same request again, instead of failing the
- * user-visible result or hammering the API.
- */
-
-/**
- * Octokit's retry plugin would try a 429 again after 1 s, 4 s and 9 s whatever
- * its `retry-after` says: hammering. Rate limits (403 and 429) are left to the
- * throttling plugin and to waitOutRateLimits, which wait as long as asked; the
- * retry plugin keeps retrying server errors.
+ * The ONE rate-limit policy of every Octokit of the app, configured here:
+ *
+ * - the throttling plugin spaces writes (as GitHub asks) and retries nothing:
+ *   Probot's own handlers would retry a primary limit twice and ignore a
+ *   secondary one, on top of what follows;
+ * - the retry plugin retries server errors only (it would try a 429 again
+ *   after 1, 4 and 9 s whatever `retry-after` says);
+ * - a job's requests wait out rate limits (waitOutRateLimits, below): as long
+ *   as GitHub asks, abortable, bounded. The web process does not wait: it must
+ *   answer within GitHub's 10 s, and its acknowledgements are best effort.
  */
 export const OCTOKIT_RETRY_OPTIONS = { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] };
+
+/** Octokit instance options with the policy applied (for `ProbotOctokit.defaults(fn)`). */
+export function withRateLimitPolicy(options: Record<string, unknown>): Record<string, unknown> {
+  const throttle = (options.throttle ?? {}) as Record<string, unknown>;
+  return {
+    ...options,
+    retry: OCTOKIT_RETRY_OPTIONS,
+    throttle: { ...throttle, onRateLimit: () => false, onSecondaryRateLimit: () => false },
+  };
+}
 
 export class RateLimitedError extends Error {
   override readonly name = "RateLimitedError";
