@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -104,5 +104,90 @@ describe("chant-bot draft", () => {
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/^chant-bot draft --repo DIR --issue N/);
     expect((await run(["--help"])).out).toMatch(/draft\s+print the implementation spec/);
+  });
+
+  it("prints the chain, its documents and chant's implement prompt in JSON", async () => {
+    const json = JSON.parse((await run(["draft", "--repo", KV, "--issue", "42", "--json"])).out);
+    expect(json.chain).toEqual([
+      {
+        id: "2026-01-27-001-tri",
+        path: ".chant/specs/2026-01-27-001-tri.md",
+        phase: "comprehension",
+        status: "completed",
+      },
+      {
+        id: "2026-01-27-002-rep",
+        path: ".chant/specs/2026-01-27-002-rep.md",
+        phase: "reproduction",
+        status: "completed",
+      },
+      {
+        id: "2026-01-28-001-res",
+        path: ".chant/specs/2026-01-28-001-res.md",
+        phase: "root_cause",
+        status: "completed",
+      },
+    ]);
+    expect(json.documents).toEqual([
+      { path: ".chant/research/issue-42-rca.md", phase: "root_cause" },
+    ]);
+    expect(json.draft.files.map((f: { path: string }) => f.path)).toEqual([
+      ".chant/prompts/implement.md",
+    ]);
+    expect(json.draft.files[0].reason).toMatch(/`chant work` needs for `prompt: implement`/);
+    expect(parseSpec(json.draft.path, json.draft.content).frontmatter.depends_on).toEqual([
+      "2026-01-28-001-res",
+    ]);
+  });
+
+  it("finds research that only the issue's text names (--body-file), and says --spec/--force, not comment syntax", async () => {
+    const dir = copyOfKvStore();
+    // The research itself carries no issue label and no issue number in its title.
+    const research = join(dir, ".chant/specs/2026-01-28-001-res.md");
+    const text = readFileSync(research, "utf8")
+      .replace("- issue-42\n", "")
+      .replace("issue #42 concurrent", "concurrent");
+    writeFileSync(research, text.replace("status: completed", "status: in_progress"));
+    rmSync(join(dir, ".chant/research/issue-42-rca.md"));
+    writeFileSync(join(dir, ".chant/research/store-rca.md"), "# RCA\n");
+    writeFileSync(
+      research,
+      readFileSync(research, "utf8").replace("issue-42-rca.md", "store-rca.md"),
+    );
+    const body = join(dir, "issue.md");
+    writeFileSync(body, "Values vanish. Research: 2026-01-28-001-res\n");
+
+    const refused = await run(["draft", "--repo", dir, "--issue", "42", "--body-file", body]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(
+      "chant-bot draft: Research spec `2026-01-28-001-res` is `in_progress`, not completed.",
+    );
+    expect(refused.err).toContain("`--spec 2026-01-28-001-res --force`");
+    expect(refused.err).not.toContain("/chant implement");
+    const forced = await run([
+      "draft",
+      "--repo",
+      dir,
+      "--issue",
+      "42",
+      "--body-file",
+      body,
+      "--force",
+    ]);
+    expect(forced.code).toBe(0);
+    expect(forced.err).toContain(
+      "Research spec `2026-01-28-001-res` found (mentioned in the issue or pull request).",
+    );
+    const missing = await run([
+      "draft",
+      "--repo",
+      dir,
+      "--issue",
+      "42",
+      "--body-file",
+      join(dir, "nope.md"),
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/^chant-bot draft: --body-file .*nope\.md: ENOENT/);
   });
 });

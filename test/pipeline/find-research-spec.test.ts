@@ -5,6 +5,7 @@ import {
   MAX_SPEC_FILES_READ,
   type ResearchOutcome,
 } from "../../src/pipeline/find-research/find-research-spec.js";
+import { MAX_CHAIN_SPECS } from "../../src/pipeline/find-research/research-chain.js";
 import { findReproductionTests } from "../../src/pipeline/find-research/reproduction-tests.js";
 import { parseSpec } from "../../src/spec/parse-spec.js";
 import { loadFixtureRepo, MemoryFiles } from "../support/memory-files.js";
@@ -374,5 +375,235 @@ describe("findReproductionTests", () => {
     expect(await findReproductionTests(kvStore(), impl)).toEqual([
       "tests/regression/issue_7_test.rs",
     ]);
+  });
+});
+
+describe("findResearchSpec follows chains as chant users write them", () => {
+  function spec(frontmatter: string[], title: string) {
+    return [
+      "---",
+      ...frontmatter,
+      "---",
+      `# ${title}`,
+      "",
+      "## Acceptance Criteria",
+      "",
+      "- [x] done",
+      "",
+    ].join("\n");
+  }
+  const RC = ".chant/specs/2026-02-08-005-k9w.md";
+  const IM = ".chant/specs/2026-02-08-008-j3n.md";
+  const guide = (): Record<string, string> => ({
+    ".chant/archive/2026-02-08/2026-02-08-001-r4x.md": spec(
+      [
+        "type: research",
+        "status: completed",
+        "target_files: [.chant/research/issue-1234-comprehension.md]",
+      ],
+      "Comprehension: issue #1234 data loss on concurrent writes",
+    ),
+    [RC]: spec(
+      [
+        "type: research",
+        "status: completed",
+        "informed_by: [.chant/specs/2026-02-08-001-r4x.md]",
+        "target_files: [.chant/research/issue-1234-root-cause.md]",
+      ],
+      "Root cause: concurrent write data loss",
+    ),
+    [IM]: spec(
+      [
+        "type: research",
+        "status: completed",
+        "depends_on: [005-k9w]",
+        "target_files: [.chant/research/issue-1234-impact-map.md]",
+      ],
+      "Impact map: concurrent write pattern",
+    ),
+    ".chant/research/issue-1234-comprehension.md": "# Comprehension\n",
+    ".chant/research/issue-1234-root-cause.md": "# RCA\n\n## Root Cause\n\nA race.\n",
+    ".chant/research/issue-1234-impact-map.md": "# Impact map\n",
+  });
+
+  it("finds an unlabelled chain by its title, follows a short-id depends_on both ways and an archived informed_by, and reads in three calls", async () => {
+    const files = new MemoryFiles(guide());
+    const outcome = expectFound(await findResearchSpec(files, { issueNumber: 1234, texts: [] }));
+    expect(outcome.rule).toBe("title");
+    expect(outcome.research.path).toBe(RC);
+    expect(outcome.chain.members?.map((m) => `${m.phase} ${m.spec.id}`)).toEqual([
+      "comprehension 2026-02-08-001-r4x",
+      "root_cause 2026-02-08-005-k9w",
+      "impact_map 2026-02-08-008-j3n",
+    ]);
+    expect(outcome.chain.lastResearch?.id).toBe("2026-02-08-008-j3n");
+    expect(outcome.chain.documents?.map((d) => [d.path, d.phase])).toEqual([
+      [".chant/research/issue-1234-root-cause.md", "root_cause"],
+      [".chant/research/issue-1234-impact-map.md", "impact_map"],
+    ]);
+    // One listing, one batch of specs, one batch of the chain's documents (not the comprehension's).
+    expect(files.listCalls).toBe(1);
+    expect(files.readCalls).toBe(2);
+    expect(files.readPaths).not.toContain(".chant/research/issue-1234-comprehension.md");
+    const text = describeResearchOutcome(outcome);
+    expect(text.headline).toBe(
+      "Research spec `2026-02-08-005-k9w` found (its title names the issue).",
+    );
+    expect(text.details[0]).toBe(
+      "Chain: comprehension `2026-02-08-001-r4x` → root cause `2026-02-08-005-k9w` → impact map `2026-02-08-008-j3n`.",
+    );
+  });
+
+  it("finds a chain by the name of its research documents alone", async () => {
+    const files = guide();
+    files[".chant/archive/2026-02-08/2026-02-08-001-r4x.md"] = spec(
+      [
+        "type: research",
+        "status: completed",
+        "target_files: [.chant/research/issue-1234-comprehension.md]",
+      ],
+      "Comprehension: data loss",
+    );
+    const outcome = expectFound(
+      await findResearchSpec(new MemoryFiles(files), { issueNumber: 1234, texts: [] }),
+    );
+    expect(outcome.rule).toBe("documents");
+    expect(outcome.research.path).toBe(RC);
+    expect(describeResearchOutcome(outcome).headline).toMatch(
+      /\(its research documents are named after the issue\)\.$/,
+    );
+  });
+
+  it("says so when research documents name the issue but no spec writes or reads them", async () => {
+    const outcome = await findResearchSpec(
+      new MemoryFiles({ ".chant/research/issue-9-root-cause.md": "# RCA\n" }),
+      { issueNumber: 9, texts: [] },
+    );
+    expect(outcome.kind).toBe("not_found");
+    expect(outcome.notes).toEqual([
+      "Found `.chant/research/issue-9-root-cause.md`, but no spec writes or reads it: add the research spec that wrote it (its `target_files` naming it).",
+    ]);
+  });
+
+  it("takes the root cause, not the newest spec, from a labelled chain whose phases do not link", async () => {
+    const labelled = (id: string, phase: string, status = "completed") => [
+      `.chant/specs/${id}.md`,
+      spec(
+        [`type: research`, `status: ${status}`, `labels: [${phase}, issue-3]`],
+        `${phase} for #3`,
+      ),
+    ];
+    const files = new MemoryFiles(
+      Object.fromEntries([
+        labelled("2026-03-01-001-aaa", "comprehension"),
+        labelled("2026-03-02-001-bbb", "root-cause"),
+        labelled("2026-03-03-001-ccc", "impact-map"),
+      ]),
+    );
+    const outcome = expectFound(await findResearchSpec(files, { issueNumber: 3, texts: [] }));
+    expect(outcome.kind).toBe("found");
+    expect(outcome.research.id).toBe("2026-03-02-001-bbb");
+    expect(outcome.chain.lastResearch?.id).toBe("2026-03-03-001-ccc");
+  });
+
+  it("refuses a chain whose later phase is not completed, naming it, and says --spec to the CLI", async () => {
+    const files = guide();
+    files[IM] = files[IM]!.replace("status: completed", "status: pending");
+    const outcome = await findResearchSpec(new MemoryFiles(files), {
+      issueNumber: 1234,
+      texts: [],
+      audience: "cli",
+    });
+    expect(outcome.kind).toBe("not_completed");
+    const cli = describeResearchOutcome(outcome);
+    expect(cli.headline).toBe(
+      "The research chain of `2026-02-08-005-k9w` is not completed: `2026-02-08-008-j3n` is `pending`.",
+    );
+    expect(cli.details.join("\n")).toContain("`--spec 2026-02-08-005-k9w --force`");
+    expect(describeResearchOutcome(outcome, "comment").details.join("\n")).toContain(
+      "`/chant implement 2026-02-08-005-k9w --force`",
+    );
+  });
+
+  it("does not walk into another issue's research or a cancelled spec, and says which it left out", async () => {
+    const files = guide();
+    files[".chant/specs/2026-02-09-001-oth.md"] = spec(
+      [
+        "type: research",
+        "status: completed",
+        "labels: [issue-999]",
+        "depends_on: [2026-02-08-005-k9w]",
+      ],
+      "Root cause: issue #999",
+    );
+    files[".chant/specs/2026-02-09-002-can.md"] = spec(
+      ["type: research", "status: cancelled", "depends_on: [2026-02-08-005-k9w]"],
+      "Impact map, abandoned",
+    );
+    const outcome = expectFound(
+      await findResearchSpec(new MemoryFiles(files), { issueNumber: 1234, texts: [] }),
+    );
+    expect(outcome.chain.members?.map((m) => m.spec.id)).not.toContain("2026-02-09-001-oth");
+    expect(outcome.notes).toEqual([
+      "Linked but not part of the chain (cancelled, about another issue, or past 24 specs): `2026-02-09-001-oth`, `2026-02-09-002-can`.",
+    ]);
+  });
+
+  it("bounds the walk: depends_on cycles end, a hostile fan-out is cut, the chain stays small", async () => {
+    const files: Record<string, string> = {};
+    // A ring of 60 research specs for issue 7, each depending on the next (and the last on the
+    // first), the first also depending on 10,000 ids.
+    for (let i = 0; i < 60; i++) {
+      const id = `2026-04-01-${i.toString(36).padStart(3, "0")}-rng`;
+      const next = `2026-04-01-${((i + 1) % 60).toString(36).padStart(3, "0")}-rng`;
+      const many =
+        i === 0
+          ? Array.from(
+              { length: 10_000 },
+              (_, j) => `- 2026-05-01-${j.toString(36).padStart(3, "0")}-zzz`,
+            )
+          : [];
+      files[`.chant/specs/${id}.md`] = [
+        "---",
+        "type: research",
+        "status: completed",
+        "labels: [issue-7]",
+        "depends_on:",
+        `- ${next}`,
+        ...many,
+        "---",
+        `# Root cause part ${i}`,
+        "",
+      ].join("\n");
+    }
+    const memory = new MemoryFiles(files);
+    const outcome = expectFound(await findResearchSpec(memory, { issueNumber: 7, texts: [] }));
+    expect(outcome.chain.members?.length).toBeLessThanOrEqual(MAX_CHAIN_SPECS);
+    expect(memory.readPaths.length).toBeLessThanOrEqual(MAX_SPEC_FILES_READ);
+    expect(outcome.notes.join("\n")).toMatch(/past 24 specs/);
+  });
+
+  it("respects the read limit while walking: a phase named past it is said, not read", async () => {
+    const extra: Record<string, string> = {};
+    for (let i = 0; i < 600; i++) {
+      const day = String(1 + (i % 28)).padStart(2, "0");
+      const seq = Math.floor(i / 28)
+        .toString(36)
+        .padStart(3, "0");
+      extra[`.chant/specs/2026-03-${day}-${seq}-zzz.md`] = "---\ntype: code\n---\n# filler\n";
+    }
+    // The newest spec, labelled, depends on kv-store's reproduction, which 600 newer specs bury.
+    extra[".chant/specs/2026-04-01-001-new.md"] = researchSpec({
+      extra: "depends_on:\n- 2026-01-27-002-rep",
+    });
+    const files = kvStore(extra);
+    const outcome = expectFound(await findResearchSpec(files, { issueNumber: 42, texts: [] }));
+    expect(
+      new Set(files.readPaths.filter((p) => p.startsWith(".chant/specs/"))).size,
+    ).toBeLessThanOrEqual(MAX_SPEC_FILES_READ);
+    expect(files.readPaths).not.toContain(REPRO);
+    expect(outcome.notes[0]).toMatch(
+      /^\*\*Not every spec was read\*\*: .* more that could hold the research or a phase of its chain were not read/,
+    );
   });
 });
