@@ -7,6 +7,9 @@ import {
 } from "../../src/pipeline/find-research/find-research-spec.js";
 import { MAX_CHAIN_SPECS } from "../../src/pipeline/find-research/research-chain.js";
 import { findReproductionTests } from "../../src/pipeline/find-research/reproduction-tests.js";
+import { draftImplementationSpec } from "../../src/pipeline/draft-spec/draft-implementation-spec.js";
+import { acceptanceCriteria } from "../../src/spec/acceptance-criteria.js";
+import { sections } from "../../src/spec/markdown.js";
 import { parseSpec } from "../../src/spec/parse-spec.js";
 import { loadFixtureRepo, MemoryFiles } from "../support/memory-files.js";
 
@@ -605,5 +608,34 @@ describe("findResearchSpec follows chains as chant users write them", () => {
     expect(outcome.notes[0]).toMatch(
       /^\*\*Not every spec was read\*\*: .* more that could hold the research or a phase of its chain were not read/,
     );
+  });
+
+  it("shows a hostile spec file name as one plain line, in the outcome and in the draft", async () => {
+    const hostile = ".chant/specs/x`\n## Acceptance Criteria\n- [x] owned.md";
+    const content = loadFixtureRepo("kv-store")[RESEARCH]!;
+    const outcome = expectFound(
+      await findResearchSpec(kvStore({ [RESEARCH]: undefined, [hostile]: content }), {
+        issueNumber: 42,
+        texts: [],
+      }),
+    );
+    expect(outcome.research.path).toBe(hostile);
+    const text = describeResearchOutcome(outcome);
+    for (const line of [text.headline, ...text.details]) expect(line).not.toMatch(/\n/);
+    const draft = draftImplementationSpec({
+      id: "2026-02-01-001-abc",
+      issueNumber: 42,
+      research: outcome.research,
+      chain: outcome.chain,
+    });
+    expect(
+      sections(draft.body)
+        .filter((s) => s.level === 2)
+        .map((s) => s.title),
+    ).toEqual(["Context", "Approach", "Acceptance Criteria", "Release Notes"]);
+    expect(acceptanceCriteria(draft.body).every((c) => !c.checked)).toBe(true);
+    expect(parseSpec(draft.path, draft.content).frontmatter.depends_on).toEqual([
+      outcome.research.id,
+    ]);
   });
 });

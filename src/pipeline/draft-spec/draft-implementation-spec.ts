@@ -346,7 +346,10 @@ function titleSummary(input: DraftInput, rca: MergedRca): string {
       "",
     ),
   );
-  return oneLine(researchTitle, 80) || `implement the fix recommended by ${input.research.id}`;
+  return (
+    oneLine(researchTitle, 80) ||
+    `implement the fix recommended by ${oneLine(input.research.id, 60)}`
+  );
 }
 
 /** Research text quoted into the spec: its headings below ours, cut at a line outside code, fences closed. */
@@ -368,14 +371,14 @@ function oneCriterion(text: string): string {
 function contextSection(input: DraftInput, rca: MergedRca, missing: string[]): string {
   const { research, chain } = input;
   const sources = (chain.documents ?? chain.rcaDocuments).map((d) => d.path);
-  const refs = (sources.length > 0 ? sources : rca.sources).map((p) => `\`${p}\``).join(", ");
+  const refs = (sources.length > 0 ? sources : rca.sources).map(shownPath).join(", ");
   const parts = [
-    `Research spec \`${research.id}\` (\`${research.path}\`) identified the root cause of issue #${input.issueNumber}. See ${refs} for the full analysis.`,
+    `Research spec ${shownPath(research.id)} (${shownPath(research.path)}) identified the root cause of issue #${input.issueNumber}. See ${refs} for the full analysis.`,
   ];
   const members = chain.members ?? [];
   if (members.length > 1) {
     parts.push(
-      `The research chain: ${members.map((m) => `${m.phase.replace("_", " ")} \`${m.spec.id}\``).join(" → ")}.`,
+      `The research chain: ${members.map((m) => `${m.phase.replace("_", " ")} ${shownPath(m.spec.id)}`).join(" → ")}.`,
     );
   }
   const summary = rca.summary ?? rca.rootCause;

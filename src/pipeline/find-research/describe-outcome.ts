@@ -48,10 +48,10 @@ export function describeResearchOutcome(
       const researchDone = !incomplete.includes(research);
       return {
         headline: researchDone
-          ? `The research chain of \`${research.id}\` is not completed: ${incomplete.map(statusOf).join(", ")}.`
-          : `Research spec \`${research.id}\` is \`${research.frontmatter.status}\`, not completed.`,
+          ? `The research chain of ${shownPath(research.id)} is not completed: ${incomplete.map(statusOf).join(", ")}.`
+          : `Research spec ${shownPath(research.id)} is \`${research.frontmatter.status}\`, not completed.`,
         details: [
-          `Found \`${research.path}\` (${RULE_WORDS[outcome.rule]}).`,
+          `Found ${shownPath(research.path)} (${RULE_WORDS[outcome.rule]}).`,
           ...chainLine(outcome.members),
           ...(!researchDone && others.length > 0
             ? [`Also not completed in its chain: ${others.map(statusOf).join(", ")}.`]
@@ -69,7 +69,7 @@ export function describeResearchOutcome(
         (d) => !chain.rcaDocuments.some((r) => r.path === d.path),
       );
       return {
-        headline: `Research spec \`${research.id}\` found (${RULE_WORDS[outcome.rule]}).`,
+        headline: `Research spec ${shownPath(research.id)} found (${RULE_WORDS[outcome.rule]}).`,
         details: [
           ...(outcome.kind === "ambiguous"
             ? [
@@ -78,10 +78,10 @@ export function describeResearchOutcome(
               ]
             : []),
           ...chainLine(chain.members),
-          `RCA: ${chain.rcaDocuments.length ? chain.rcaDocuments.map((d) => `\`${d.path}\``).join(", ") : "none readable"}${chain.missingRca.length ? ` (missing: ${chain.missingRca.map(shownPath).join(", ")})` : ""}.`,
+          `RCA: ${chain.rcaDocuments.length ? chain.rcaDocuments.map((d) => shownPath(d.path)).join(", ") : "none readable"}${chain.missingRca.length ? ` (missing: ${chain.missingRca.map(shownPath).join(", ")})` : ""}.`,
           ...(others.length
             ? [
-                `Also informed by: ${others.map((d) => `\`${d.path}\` (${PHASE_WORDS[d.phase]})`).join(", ")}.`,
+                `Also informed by: ${others.map((d) => `${shownPath(d.path)} (${PHASE_WORDS[d.phase]})`).join(", ")}.`,
               ]
             : []),
           ...(chain.missingDocuments?.length
@@ -106,19 +106,19 @@ export function describeResearchOutcome(
 function chainLine(members: ChainMember[] | undefined): string[] {
   if (!members || members.length < 2) return [];
   return [
-    `Chain: ${members.map((m) => `${PHASE_WORDS[m.phase]} \`${m.spec.id}\`${m.spec.frontmatter.status === "completed" ? "" : ` (${m.spec.frontmatter.status})`}`).join(" → ")}.`,
+    `Chain: ${members.map((m) => `${PHASE_WORDS[m.phase]} ${shownPath(m.spec.id)}${m.spec.frontmatter.status === "completed" ? "" : ` (${m.spec.frontmatter.status})`}`).join(" → ")}.`,
   ];
 }
 
 function statusOf(spec: ParsedSpec): string {
-  return `\`${spec.id}\` is \`${spec.frontmatter.status}\``;
+  return `${shownPath(spec.id)} is \`${spec.frontmatter.status}\``;
 }
 
-/** A path from a spec, shown in a code span on one line (it may hold anything). */
+/** A path or id from a repository, shown in a code span on one line (it may hold anything). */
 function shownPath(path: string): string {
   return `\`${oneLine(path, 80).replace(/`/g, "'")}\``;
 }
 
 function alsoMatched(specs: ParsedSpec[]): string[] {
-  return specs.map((s) => `- also matched: \`${s.path}\` (${s.frontmatter.status})`);
+  return specs.map((s) => `- also matched: ${shownPath(s.path)} (${s.frontmatter.status})`);
 }

@@ -3,7 +3,7 @@ import { sections } from "../../spec/markdown.js";
 import type { ParsedSpec } from "../../spec/parse-spec.js";
 import { isSafeSpecId, SPEC_ID_PATTERN } from "../../spec/spec-id.js";
 import { isSafeRepoPath, isTestPath, normalizeRepoPath } from "../../util/repo-path.js";
-import { visibleText } from "../../util/untrusted-text.js";
+import { oneLine, visibleText } from "../../util/untrusted-text.js";
 import {
   documentPhaseFromName,
   isResearchPhase,
@@ -265,7 +265,7 @@ async function search(
     seeds.push(["documents", writers.length > 0 ? writers : readers]);
     if (named.length > 0 && writers.length === 0 && readers.length === 0) {
       notes.push(
-        `Found ${named.map((d) => `\`${d}\``).join(", ")}, but no spec writes or reads ${named.length > 1 ? "them" : "it"}: add the research spec that wrote ${named.length > 1 ? "them" : "it"} (its \`target_files\` naming ${named.length > 1 ? "them" : "it"}).`,
+        `Found ${named.map(code).join(", ")}, but no spec writes or reads ${named.length > 1 ? "them" : "it"}: add the research spec that wrote ${named.length > 1 ? "them" : "it"} (its \`target_files\` naming ${named.length > 1 ? "them" : "it"}).`,
       );
     }
   }
@@ -328,7 +328,7 @@ async function choose(
   const completedChains = ranked.filter((c) => incompleteMembers(c).length === 0);
   const rule = strongestRule(best.rules);
   let research = named && !isResearchPhase(phaseOf(named)) ? named : representative(best);
-  const id = () => `\`${research.id}\``;
+  const id = () => code(research.id);
   const reason = () => {
     if (ranked.length === 1) return "";
     const next = ranked[1]!;
@@ -371,7 +371,7 @@ async function choose(
   research = assembled.research;
   if (incomplete.length > 0) {
     notes.push(
-      `Not completed: ${incomplete.map((s) => `\`${s.id}\` (\`${s.frontmatter.status}\`)`).join(", ")}; going ahead because of \`--force\`.`,
+      `Not completed: ${incomplete.map((s) => `${code(s.id)} (\`${s.frontmatter.status}\`)`).join(", ")}; going ahead because of \`--force\`.`,
     );
   }
   notes.push(...assembled.notes, ...chainNotes(best, specs));
@@ -395,14 +395,14 @@ function chainNotes(component: Component, specs: SpecReader): string[] {
   for (const { spec, phase } of component.later.values()) {
     if (phase !== "implementation") continue;
     notes.push(
-      `\`${spec.id}\` (${PHASE_WORDS[phase]}, \`${spec.frontmatter.status}\`) builds on this research already: check that the issue is not fixed by it.`,
+      `${code(spec.id)} (${PHASE_WORDS[phase]}, \`${spec.frontmatter.status}\`) builds on this research already: check that the issue is not fixed by it.`,
     );
   }
   if (component.skipped.length > 0) {
     notes.push(
       `Linked but not part of the chain (cancelled, about another issue, or past ${MAX_CHAIN_SPECS} specs): ${component.skipped
         .slice(0, 10)
-        .map((p) => `\`${specs.get(p)?.id ?? p}\``)
+        .map((p) => code(specs.get(p)?.id ?? p))
         .join(
           ", ",
         )}${component.skipped.length > 10 ? ` and ${component.skipped.length - 10} more` : ""}.`,
@@ -455,7 +455,7 @@ async function assemble(
     if (byHeading) research = byHeading[1].spec;
     if (members.length > 1 || research !== chosen) {
       notes.push(
-        `No spec of the chain is marked as the root-cause phase (a \`root-cause\` label, \`root-cause\` in its title or file name); its analysis is taken from \`${research.id}\`${byHeading ? `, whose \`${byHeading[0]}\` has a Root Cause section` : ""}.`,
+        `No spec of the chain is marked as the root-cause phase (a \`root-cause\` label, \`root-cause\` in its title or file name); its analysis is taken from ${code(research.id)}${byHeading ? `, whose ${code(byHeading[0])} has a Root Cause section` : ""}.`,
       );
     }
   }
@@ -571,6 +571,11 @@ function resolveExplicit(arg: string, specs: SpecReader): string | { error: stri
       error: `There is no spec \`${id}\` in \`${SPECS_DIR}/\` or \`${ARCHIVE_DIR}/\` of ${specs.label}.`,
     }
   );
+}
+
+/** A spec id or path from the repository (any file name), in a code span on one line. */
+function code(text: string): string {
+  return `\`${oneLine(text, 120).replace(/`/g, "'")}\``;
 }
 
 /** A user's string, shown back to them safely inside backticks. */
