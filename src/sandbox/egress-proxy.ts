@@ -190,6 +190,11 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
         if (!res.headersSent) res.writeHead(502).end();
         else res.destroy();
       });
+      // The sandbox went away (its command was stopped) before the answer ended: so does
+      // the request, or a server that never answers holds it (and the worker) for IDLE_MS.
+      res.on("close", () => {
+        if (!res.writableFinished) upstream.destroy();
+      });
       req.pipe(upstream);
     });
   });
