@@ -70,7 +70,11 @@ const VERTEX_VARS: readonly PassThrough[] = [
 // Per-model region overrides: VERTEX_REGION_CLAUDE_SONNET_4_5=us-east5 etc.
 const VERTEX_PREFIX = "VERTEX_REGION_";
 
-// Codex: OPENAI_API_KEY, or CODEX_API_KEY (honoured by `codex exec` only);
+// Codex: OPENAI_API_KEY or CODEX_API_KEY. `codex exec` itself reads only
+// CODEX_API_KEY (0.171.0 sends no Authorization header with OPENAI_API_KEY
+// alone), so agentEnvironment gives it CODEX_API_KEY = OPENAI_API_KEY when
+// only that is set. OPENAI_BASE_URL is passed for what the agent runs, but
+// codex itself takes its endpoint from `-c openai_base_url=...` (codex.ts).
 // CODEX_HOME holds config.toml and a `codex login` session.
 const CODEX_VARS: readonly PassThrough[] = [
   secret("OPENAI_API_KEY"),
@@ -214,6 +218,15 @@ export function agentEnvironment(
     }
     extra[name] = value;
     if (isSecret) secrets.push(value);
+  }
+  // In the sandbox claude's telemetry, error reports and update checks can reach nothing
+  // (each try is refused and logged by the egress proxy): off, unless the operator says.
+  if (agent === "claude" && source.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC === undefined) {
+    extra.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1";
+  }
+  // codex reads CODEX_API_KEY only: the documented OPENAI_API_KEY must reach it as that.
+  if (agent === "codex" && extra.CODEX_API_KEY === undefined && extra.OPENAI_API_KEY) {
+    extra.CODEX_API_KEY = extra.OPENAI_API_KEY;
   }
   // Last, so that nothing listed can override the run's own variables.
   Object.assign(extra, run);

@@ -6,7 +6,8 @@
  *   ANTHROPIC_AUTH_TOKEN + ANTHROPIC_BASE_URL, or CLAUDE_CODE_USE_BEDROCK /
  *   CLAUDE_CODE_USE_VERTEX with that cloud's variables.
  * - `codex`: Codex CLI, `npm install -g @openai/codex`; OPENAI_API_KEY or
- *   CODEX_API_KEY (or a `codex login` under CODEX_HOME / HOME), OPENAI_BASE_URL.
+ *   CODEX_API_KEY (or a `codex login` under CODEX_HOME), OPENAI_BASE_URL (both
+ *   mapped to what codex itself reads: codex.ts).
  * - `command`: `CHANT_AGENT_COMMAND`, any program, split into argv without a shell.
  *
  * The agent runs in the sandbox (src/sandbox/), in a copy of the clone, with
@@ -14,7 +15,10 @@
  * credentials, the names listed in `CHANT_AGENT_ENV`, and CHANT_PROMPT_FILE /
  * CHANT_SPEC_PATH / CHANT_SPEC_ID; its network reaches its model API only
  * (through the sandbox's egress proxy). It never sees a GitHub token, the
- * App's key or the worker's files. Details: src/agents/README.md.
+ * App's key or the worker's files. A claude or codex run that cannot succeed
+ * (credentials refused, model API unreachable) or prints nothing for
+ * CHANT_AGENT_IDLE_SECONDS is stopped early with the reason. Details:
+ * src/agents/README.md.
  */
 import { splitCommandLine } from "../process/command-line.js";
 import type { AgentName } from "./agent-env.js";
@@ -31,6 +35,7 @@ import { CommandAgent } from "./command.js";
 
 export { AgentConfigError } from "./agent-env.js";
 export { NEEDS_RESEARCH_EXIT_CODE } from "./run-agent.js";
+import { DEFAULT_IDLE_MS } from "./run-agent.js";
 
 export interface AgentRun {
   /** The clone the agent works in (its cwd): the only directory it can change. */
@@ -127,7 +132,7 @@ export function agentFromEnv(env: NodeJS.ProcessEnv): Agent {
   const network = (AGENT_NAMES as readonly string[]).includes(name)
     ? agentNetwork(name as AgentName, env)
     : ({ kind: "none" } as const);
-  const options = { env, extraEnvNames, network };
+  const options = { env, extraEnvNames, network, idleMs: idleMsFromEnv(env) };
 
   switch (name) {
     case "claude":
@@ -155,4 +160,17 @@ export function agentFromEnv(env: NodeJS.ProcessEnv): Agent {
         `CHANT_AGENT is "${raw}": it must be one of ${AGENT_NAMES.join(", ")}`,
       );
   }
+}
+
+/** CHANT_AGENT_IDLE_SECONDS: how long claude or codex may print nothing before it is stopped as stalled. */
+function idleMsFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.CHANT_AGENT_IDLE_SECONDS?.trim();
+  if (!raw) return DEFAULT_IDLE_MS;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 86_400) {
+    throw new AgentConfigError(
+      `CHANT_AGENT_IDLE_SECONDS "${raw}" must be a whole number of seconds from 1 to 86400`,
+    );
+  }
+  return seconds * 1000;
 }

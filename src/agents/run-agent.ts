@@ -9,6 +9,7 @@ import { cp, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { SANDBOX_HOME } from "../sandbox/bubblewrap.js";
 import type { NetworkPolicy, SandboxResult } from "../sandbox/sandbox.js";
+import { formatDuration } from "../util/format-duration.js";
 import { createRedactor, redactKnownTokens } from "../util/redact.js";
 import type { AgentName } from "./agent-env.js";
 import type { AgentResult, AgentRun } from "./agent.js";
@@ -23,6 +24,7 @@ export const OUTPUT_TAIL_CHARS = 8 * 1024;
 const SUMMARY_LINES = 20;
 const SUMMARY_CHARS = 4000;
 const REASON_CHARS = 300;
+const STOP_REASON_CHARS = 600;
 
 /** What a stream parser learned from the agent's output. */
 export interface StreamReport {
@@ -35,6 +37,27 @@ export interface StreamReport {
   turns?: number | undefined;
   costUsd?: number | undefined;
   model?: string | undefined;
+  /** The model API has answered at least once (a real message, not a CLI's own error text). */
+  answered?: boolean;
+  /**
+   * What happened, one short readable line per event that matters ("turn 2",
+   * "Bash npm test", "model API retry 3/10: HTTP 529", the final message):
+   * the output tail of a JSON-streaming agent, instead of its raw events.
+   */
+  transcript?: readonly string[];
+}
+
+/** What a stream parser may do while the agent runs. */
+export interface StreamHooks {
+  /** A progress line for the status comment (cleaned and redacted by the caller). */
+  progress(line: string): void;
+  /**
+   * Stop the run now: the stream shows it cannot succeed (its credentials are
+   * refused, it cannot reach its model API and would retry for minutes or
+   * forever). `reason`, in the agent's own words where it has any, becomes the
+   * failure's error.
+   */
+  stop(reason: string): void;
 }
 
 export interface StreamParser {
@@ -51,7 +74,25 @@ export interface AgentOptions {
   extraEnvNames: readonly string[];
   /** Where its network may go (agentNetwork). */
   network: NetworkPolicy;
+  /**
+   * A JSON-streaming agent (claude, codex) that prints nothing for this long
+   * is stopped as stalled (CHANT_AGENT_IDLE_SECONDS; default 15 minutes).
+   */
+  idleMs: number;
 }
+
+/**
+ * Failed attempts in a row to reach a model API that has not answered once in
+ * this run, after which a claude or codex run is stopped: before any answer, a
+ * connection that keeps failing is a setting (a wrong base URL, a host the
+ * sandbox may not reach, a gateway that is down), not a blip, and both CLIs
+ * would retry for minutes (claude 10 times, about 3 minutes; codex, when it
+ * finds no network at all, forever).
+ */
+export const CONNECT_ATTEMPTS = 3;
+
+/** CHANT_AGENT_IDLE_SECONDS's default: longer than a model call or a tool call (10 min each at most) takes. */
+export const DEFAULT_IDLE_MS = 15 * 60_000;
 
 /** A run that could not even be set up, e.g. a passed variable holds a GitHub token. */
 export function configFailure(error: unknown): AgentResult {
@@ -75,7 +116,9 @@ export interface AgentProcess {
   /** The not_started error when the program does not exist. */
   notInstalled: string;
   /** A parser for stdout; progress lines it emits are cleaned and redacted here. */
-  parser?: (progress: (line: string) => void) => StreamParser;
+  parser?: (hooks: StreamHooks) => StreamParser;
+  /** With a parser: stop the run when the agent prints nothing for this long. */
+  idleMs?: number;
 }
 
 export async function runAgentProcess(run: AgentRun, agent: AgentProcess): Promise<AgentResult> {
@@ -92,28 +135,69 @@ export async function runAgentProcess(run: AgentRun, agent: AgentProcess): Promi
       // A failing status update must not stop the agent.
     }
   };
-  const parser = agent.parser?.(progress);
+  // A stream that shows the run cannot succeed, or an agent gone silent, stops it early
+  // with the reason, instead of letting it retry until the timeout.
+  const stopper = new AbortController();
+  let stopReason: string | undefined;
+  const stop = (reason: string): void => {
+    if (stopReason !== undefined) return;
+    stopReason = reason;
+    stopper.abort(new Error(reason));
+  };
+  const parser = agent.parser?.({ progress, stop });
+  const idleMs = parser ? agent.idleMs : undefined;
+  let idle: NodeJS.Timeout | undefined;
+  const quiet = (): void => {
+    if (idleMs === undefined) return;
+    clearTimeout(idle);
+    idle = setTimeout(() => {
+      const answered = parser?.report().answered === true;
+      stop(
+        `${agent.name} printed nothing for ${formatDuration(idleMs)}${answered ? "" : " and its model API never answered"}: stopped as stalled (CHANT_AGENT_IDLE_SECONDS)`,
+      );
+    }, idleMs);
+    idle.unref();
+  };
+  const signal = run.signal ? AbortSignal.any([run.signal, stopper.signal]) : stopper.signal;
 
-  const result = await run.sandbox.run(
-    agent.argv,
-    {
-      cwd: run.workspace,
-      writable: [run.workspace],
-      readOnly: [run.promptFile],
-      privateDir: run.privateDir,
-      network: agent.network,
-      env: await withPrivateConfigDirs(run, agent.env),
-    },
-    {
-      input: run.prompt,
-      timeoutMs: run.timeoutMs,
-      ...(run.signal ? { signal: run.signal } : {}),
-      maxOutputBytes: MAX_CAPTURE_BYTES,
-      ...(parser ? { onStdout: (chunk: string) => parser.push(chunk) } : {}),
-    },
-  );
+  quiet();
+  let result: SandboxResult;
+  try {
+    result = await run.sandbox.run(
+      agent.argv,
+      {
+        cwd: run.workspace,
+        writable: [run.workspace],
+        readOnly: [run.promptFile],
+        privateDir: run.privateDir,
+        network: agent.network,
+        env: await withPrivateConfigDirs(run, agent.env),
+      },
+      {
+        input: run.prompt,
+        timeoutMs: run.timeoutMs,
+        signal,
+        maxOutputBytes: MAX_CAPTURE_BYTES,
+        ...(parser
+          ? {
+              onStdout: (chunk: string) => {
+                quiet();
+                parser.push(chunk);
+              },
+              onStderr: () => quiet(),
+            }
+          : {}),
+      },
+    );
+  } finally {
+    clearTimeout(idle);
+  }
   parser?.end();
-  return agentResult(run, agent, result, parser?.report(), redact);
+  // Stopped by us, not by the caller: a failure with the reason, not a cancellation.
+  if (stopReason !== undefined && !run.signal?.aborted && result.cancelled) {
+    result = { ...result, cancelled: false };
+  }
+  return agentResult(run, agent, result, parser?.report(), redact, stopReason);
 }
 
 function agentResult(
@@ -122,6 +206,7 @@ function agentResult(
   result: SandboxResult,
   parsed: StreamReport | undefined,
   redact: (text: string) => string,
+  stopReason: string | undefined,
 ): AgentResult {
   const name = agent.name;
   const report = parsed ?? {};
@@ -135,7 +220,9 @@ function agentResult(
     exitCode: result.exitCode,
     summary: redact(report.summary?.trim() || fallback),
     durationMs: result.durationMs,
-    outputTail: tail(output, OUTPUT_TAIL_CHARS),
+    outputTail: parsed
+      ? readableTail(report.transcript ?? [], stderr, redact)
+      : tail(output, OUTPUT_TAIL_CHARS),
     ...(report.turns !== undefined ? { turns: report.turns } : {}),
     ...(report.costUsd !== undefined ? { costUsd: report.costUsd } : {}),
     ...(report.model !== undefined || run.model ? { model: report.model ?? run.model } : {}),
@@ -156,10 +243,13 @@ function agentResult(
   }
   if (result.limit !== undefined) return fail("failed", `${name} was stopped: ${result.limit}`);
   if (result.cancelled) return fail("cancelled", `${name} was cancelled`);
+  if (stopReason !== undefined && !result.timedOut && result.exitCode !== 0) {
+    return fail("failed", clip(stopReason, STOP_REASON_CHARS));
+  }
   if (result.timedOut) {
     return fail(
       "timed_out",
-      `${name} did not finish within ${duration(run.timeoutMs)} and was stopped`,
+      `${name} did not finish within ${formatDuration(run.timeoutMs)} and was stopped`,
     );
   }
   if (result.exitCode === NEEDS_RESEARCH_EXIT_CODE) {
@@ -176,8 +266,22 @@ function agentResult(
       : result.exitCode !== null
         ? `${name} failed (exit code ${result.exitCode})`
         : `${name} was killed by ${result.signal ?? "a signal"}`;
-  const reason = report.reason ?? lastLine(stderr) ?? lastLine(output);
+  // Never a raw JSON event: the stream's own reason, else the last readable line.
+  const reason =
+    report.reason ?? lastReadableLine(stderr) ?? (parsed ? undefined : lastReadableLine(output));
   return fail("failed", reason !== undefined ? `${how}: ${clip(reason, REASON_CHARS)}` : how);
+}
+
+/** A JSON-streaming agent's tail: what happened, as readable lines, then what it said on stderr. */
+function readableTail(
+  transcript: readonly string[],
+  stderr: string,
+  redact: (text: string) => string,
+): string {
+  const lines = transcript.map((line) => redact(line));
+  const said = lastLines(stderr, 15, 2000);
+  if (said !== "") lines.push("stderr:", said);
+  return tail(lines.join("\n"), OUTPUT_TAIL_CHARS);
 }
 
 /** Agent settings directories an operator may point at (a `claude`/`codex` login, settings). */
@@ -216,11 +320,12 @@ export function lastLines(text: string, lines = SUMMARY_LINES, chars = SUMMARY_C
   return tail(kept, chars).trim();
 }
 
-function lastLine(text: string): string | undefined {
+/** The last line that is not empty and not a JSON event. */
+function lastReadableLine(text: string): string | undefined {
   const lines = text
     .split("\n")
     .map((line) => line.trim())
-    .filter((line) => line !== "");
+    .filter((line) => line !== "" && !line.startsWith("{"));
   return lines.at(-1);
 }
 
@@ -235,13 +340,4 @@ function tail(text: string, chars: number): string {
 function clip(text: string, max: number): string {
   const line = text.replace(/\s+/g, " ").trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
-}
-
-function duration(ms: number): string {
-  if (ms >= 60_000 && ms % 60_000 === 0) {
-    const minutes = ms / 60_000;
-    return `${minutes} minute${minutes === 1 ? "" : "s"}`;
-  }
-  if (ms >= 1000) return `${Math.round(ms / 100) / 10} s`;
-  return `${ms} ms`;
 }

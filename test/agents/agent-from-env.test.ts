@@ -115,9 +115,19 @@ describe("agentEnvironment", () => {
       LANG: "C.UTF-8",
       ANTHROPIC_API_KEY: ANTHROPIC_KEY,
       ANTHROPIC_BASE_URL: "https://gateway.example.com",
+      // Telemetry, error reports and update checks would only be refused by the sandbox.
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
       ...RUN_VARS,
     });
     expect(secrets).toEqual([ANTHROPIC_KEY]);
+    // The operator's own choice is kept (when listed in CHANT_AGENT_ENV), never overridden.
+    const own = agentEnvironment(
+      "claude",
+      { ...parent, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "0" },
+      ["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"],
+      RUN_VARS,
+    );
+    expect(own.env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC).toBe("0");
   });
 
   it("passes cloud credentials only to a claude told to use that cloud", () => {
@@ -227,6 +237,7 @@ describe("command lines", () => {
       "60",
       "--permission-mode",
       "bypassPermissions",
+      "--no-session-persistence",
     ]);
     expect(claudeArgv({ maxTurns: 0 })).toEqual([
       "claude",
@@ -238,20 +249,38 @@ describe("command lines", () => {
       "1",
       "--permission-mode",
       "bypassPermissions",
+      "--no-session-persistence",
     ]);
   });
 
-  it("codex: exec, JSON events, workspace-write sandbox, prompt from stdin", () => {
-    expect(codexArgv({ model: "gpt-5-codex" })).toEqual([
+  it("codex: exec, JSON events, its own sandbox only outside bubblewrap, base URL as config, prompt from stdin", () => {
+    expect(codexArgv({ model: "gpt-5-codex", sandboxKind: "off" })).toEqual([
       "codex",
       "exec",
       "--json",
       "--sandbox",
       "workspace-write",
       "--skip-git-repo-check",
+      "--ephemeral",
       "--model=gpt-5-codex",
       "-",
     ]);
-    expect(codexArgv({})).not.toContain("--model");
+    expect(codexArgv({ sandboxKind: "wrapper" })).not.toContain("--model");
+    // Inside chant-bot's bubblewrap (no user namespaces) codex's own bubblewrap cannot start;
+    // OPENAI_BASE_URL reaches codex only as its openai_base_url config key.
+    expect(codexArgv({ sandboxKind: "bubblewrap", baseUrl: " http://127.0.0.1:8788/v1 " })).toEqual(
+      [
+        "codex",
+        "exec",
+        "--json",
+        "--sandbox",
+        "danger-full-access",
+        "--skip-git-repo-check",
+        "--ephemeral",
+        "-c",
+        'openai_base_url="http://127.0.0.1:8788/v1"',
+        "-",
+      ],
+    );
   });
 });

@@ -83,6 +83,7 @@ describe("claude agent", () => {
       "7",
       "--permission-mode",
       "bypassPermissions",
+      "--no-session-persistence",
     ]);
     expect(record.stdin).toBe(PROMPT);
     expect(record.cwd).toBe(sandbox.workspace);
@@ -118,7 +119,10 @@ describe("claude agent", () => {
     expect(result.error).toBeUndefined();
     expect(result.summary).toMatch(/^Fixed the lost write in `src\/store.js`/);
     expect(result.durationMs).toBeGreaterThan(0);
-    expect(result.outputTail).toContain('"type":"result"');
+    // The tail is what happened, readable: no raw JSON events.
+    expect(result.outputTail).toContain("result: success, 6 turns");
+    expect(result.outputTail).toContain("Edit src/store.js");
+    expect(result.outputTail).not.toContain('"type"');
     expect(progress).toEqual([
       "turn 1",
       "Read .chant/research/issue-42-rca.md",
@@ -222,6 +226,60 @@ describe("claude agent", () => {
     expect(result.error).toBe("claude was cancelled");
     const grandchild = Number(readFileSync(`${sandbox.record}.grandchild`, "utf8"));
     expect(await waitUntil(() => !isAlive(grandchild), 2000)).toBe(true);
+  });
+
+  it("stops at the first 401 retry, children included, naming the credentials to check", async () => {
+    installFake(sandbox, "claude", [
+      "--stream",
+      streamPath("claude-2.1.197-401-after-10-retries.jsonl"),
+      "--sleep",
+    ]);
+    const progress: string[] = [];
+    const started = Date.now();
+    const result = await claude({ ANTHROPIC_BASE_URL: "http://127.0.0.1:8788" }).run(
+      agentRun(sandbox, { timeoutMs: 60_000, onProgress: (l) => progress.push(l) }),
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.outcome).toBe("failed");
+    expect(result.error).toBe(
+      "claude cannot authenticate: its model API at http://127.0.0.1:8788 answered HTTP 401 (authentication_failed); stopped instead of retrying 10 times. Check ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN from `claude setup-token`, or ANTHROPIC_AUTH_TOKEN with ANTHROPIC_BASE_URL, or the Bedrock or Vertex AI variables) in the worker's environment",
+    );
+    expect(progress[0]).toBe("model API retry 1/10: HTTP 401 authentication_failed");
+    // Stopped mid-stream: the process (whose group holds anything it started) is gone.
+    const pid = readRecord(sandbox).pid;
+    expect(await waitUntil(() => !isAlive(pid), 2000)).toBe(true);
+  });
+
+  it("stops a claude that prints nothing for CHANT_AGENT_IDLE_SECONDS, as stalled, not timed out", async () => {
+    installFake(sandbox, "claude", ["--sleep"]);
+    const result = await claude({ CHANT_AGENT_IDLE_SECONDS: "1" }).run(
+      agentRun(sandbox, { timeoutMs: 60_000 }),
+    );
+    expect(result.outcome).toBe("failed");
+    expect(result.error).toBe(
+      "claude printed nothing for 1 s: stopped as stalled (CHANT_AGENT_IDLE_SECONDS)",
+    );
+    const grandchild = Number(readFileSync(`${sandbox.record}.grandchild`, "utf8"));
+    expect(await waitUntil(() => !isAlive(grandchild), 2000)).toBe(true);
+    expect(() => claude({ CHANT_AGENT_IDLE_SECONDS: "soon" })).toThrow(
+      /CHANT_AGENT_IDLE_SECONDS "soon" must be a whole number of seconds/,
+    );
+  });
+
+  it("says which credentials to set when claude is not logged in", async () => {
+    installFake(sandbox, "claude", [
+      "--stream",
+      streamPath("claude-2.1.197-not-logged-in.jsonl"),
+      "--exit",
+      "1",
+    ]);
+    const result = await claude().run(agentRun(sandbox));
+    expect(result.outcome).toBe("failed");
+    expect(result.turns).toBeUndefined();
+    expect(result.error).toMatch(
+      /^claude failed \(exit code 1\): Not logged in · Please run \/login \(claude found no credential: set ANTHROPIC_API_KEY \(or CLAUDE_CODE_OAUTH_TOKEN/,
+    );
+    expect(result.error).toContain("a `claude /login` of the worker's user is not visible");
   });
 
   it("says what to install when claude is not there", async () => {

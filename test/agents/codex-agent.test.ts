@@ -67,6 +67,7 @@ describe("codex agent", () => {
       "--sandbox",
       "workspace-write",
       "--skip-git-repo-check",
+      "--ephemeral",
       "--model=gpt-5-codex",
       "-",
     ]);
@@ -77,6 +78,8 @@ describe("codex agent", () => {
       CHANT_SPEC_PATH: SPEC_PATH,
       CHANT_SPEC_ID: SPEC_ID,
       OPENAI_API_KEY: OPENAI_KEY,
+      // codex exec reads its key from CODEX_API_KEY only.
+      CODEX_API_KEY: OPENAI_KEY,
       CODEX_HOME: `${sandbox.dir}/codex-home`,
     });
     for (const name of ["GITHUB_TOKEN", "PRIVATE_KEY", "ANTHROPIC_API_KEY"]) {
@@ -116,6 +119,40 @@ describe("codex agent", () => {
     expect(result.outcome).toBe("timed_out");
     const grandchild = Number(readFileSync(`${sandbox.record}.grandchild`, "utf8"));
     expect(await waitUntil(() => !isAlive(grandchild), 2000)).toBe(true);
+  });
+
+  it("stops a codex that cannot reach its model API instead of letting it wait forever", async () => {
+    installFake(sandbox, "codex", [
+      "--stream",
+      streamPath("codex-0.171.0-connection-refused-hangs.jsonl"),
+      "--sleep",
+    ]);
+    const started = Date.now();
+    const result = await codex({ OPENAI_BASE_URL: "http://127.0.0.1:8788/v1" }).run(
+      agentRun(sandbox, { timeoutMs: 60_000 }),
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.outcome).toBe("failed");
+    expect(result.error).toMatch(
+      /^codex cannot reach its model API at http:\/\/127\.0\.0\.1:8788\/v1: 3 attempts in a row failed and it never answered \(Reconnecting\.\.\. 4\/5 \(stream disconnected before completion: Connection refused \(os error 111\)\)\); stopped\. Check OPENAI_BASE_URL/,
+    );
+    // The tail is readable, and says what happened.
+    expect(result.outputTail).toContain("error: Reconnecting... 2/5");
+    expect(result.outputTail).not.toContain('"type"');
+    // Stopped mid-stream: the process (whose group holds anything it started) is gone.
+    const pid = readRecord(sandbox).pid;
+    expect(await waitUntil(() => !isAlive(pid), 2000)).toBe(true);
+  });
+
+  it("tells codex its base URL the way it reads it (-c openai_base_url)", async () => {
+    installFake(sandbox, "codex", ["--stream", streamPath("codex-success.jsonl")]);
+    await codex({ OPENAI_BASE_URL: "https://gateway.example.com/v1", CODEX_API_KEY: "sk-own" }).run(
+      agentRun(sandbox),
+    );
+    const record = readRecord(sandbox);
+    expect(record.argv).toContain('openai_base_url="https://gateway.example.com/v1"');
+    // An explicit CODEX_API_KEY wins.
+    expect(record.env.CODEX_API_KEY).toBe("sk-own");
   });
 
   it("says what to install when codex is not there", async () => {
