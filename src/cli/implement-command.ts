@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AgentConfigError, agentCredentialValues, agentFromEnv } from "../agents/agent.js";
+import { checkAgent } from "../agents/preflight.js";
 import { anyFailed, formatResultsTable } from "../checks/format-results.js";
 import type { CheckResult } from "../checks/run-checks.js";
 import { loadLocalConfig } from "../config/load-local-config.js";
@@ -76,6 +77,8 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
         programs: agent.programs,
         log: sandboxLog(io),
       });
+      // The agent runs there, knows the flags it is given, and has a credential to use.
+      await checkAgent(agent, sandbox, { env: process.env, workRoot });
     } catch (error) {
       if (
         error instanceof ConfigError ||

@@ -1,7 +1,8 @@
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { createProbot, ProbotOctokit } from "probot";
-import { agentFromEnv, type Agent } from "../agents/agent.js";
+import { AgentConfigError, agentFromEnv, type Agent } from "../agents/agent.js";
+import { AgentHealth, checkAgent, watchedAgent } from "../agents/preflight.js";
 import type { Octokit } from "../forge/github-forge.js";
 import { withRateLimitPolicy } from "../forge/github-rate-limit.js";
 import { createMetrics, instrumentOctokit, type Metrics } from "../observability/metrics.js";
@@ -53,6 +54,7 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
     : undefined;
 
   let sandbox: Sandbox | undefined;
+  let health: AgentHealth | undefined;
   if (agent) {
     try {
       sandbox = await openSandbox(options.env, {
@@ -60,8 +62,15 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
         log,
         programs: agent.programs,
       });
+      // Its program runs in the sandbox, knows our flags, and has a credential to use.
+      const check = await checkAgent(agent, sandbox, {
+        env: options.env,
+        workRoot: appEnv.workRoot,
+      });
+      health = new AgentHealth(check.description);
     } catch (error) {
-      if (error instanceof SandboxConfigError) throw new StartupError(error.message);
+      if (error instanceof SandboxConfigError || error instanceof AgentConfigError)
+        throw new StartupError(error.message);
       throw error;
     }
   }
@@ -104,7 +113,12 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
       chantBotApp({ queues, appId: appEnv.appId, mutex, metrics, defer: background.add }),
     );
   const routes: Route[] = [
-    ...healthRoutes({ queues, redisUrl: appEnv.queue.redisUrl }),
+    ...healthRoutes({
+      queues,
+      redisUrl: appEnv.queue.redisUrl,
+      agent: health ? () => health.status : undefined,
+      agentGatesReadiness: !web,
+    }),
     metricsRoute(metrics, { token: appEnv.metricsToken }),
   ];
   const dashboard =
@@ -139,7 +153,7 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
   );
 
   let workers: RunningWorkers | undefined;
-  if (agent && sandbox) {
+  if (agent && sandbox && health) {
     workers = await startWorkers({
       settings: appEnv.queue,
       queues,
@@ -151,7 +165,7 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
         secrets: options.secrets,
         statusStore: new RedisStatusCommentStore(queues.redis, queues.prefix),
       }),
-      agent,
+      agent: watchedAgent(agent, health),
       sandbox,
       workRoot: appEnv.workRoot,
       secrets: options.secrets,
@@ -162,7 +176,7 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
       ...workerMetricsHooks(metrics, agent),
     });
     log.info(
-      `worker: taking jobs (agent ${agent.name}, ${appEnv.concurrency.implement} implement / ${appEnv.concurrency.checks} checks at a time)`,
+      `worker: taking jobs (agent ${health.description}, ${appEnv.concurrency.implement} implement / ${appEnv.concurrency.checks} checks at a time)`,
     );
   }
 

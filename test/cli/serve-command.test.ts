@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { deleteKeys, testQueueSettings } from "../support/redis.js";
+import { TEST_FIXTURES } from "../support/sandbox.js";
 import { cliEnv, spawnCli, type CliProcess } from "../support/spawn-cli.js";
 import { newDeliveryId, sign, testPrivateKey } from "../support/webhooks.js";
 
@@ -181,6 +182,61 @@ describe("running", () => {
     expect(
       (await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, { method: "POST" })).status,
     ).toBe(404);
+    p.child.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+  });
+
+  /** A `claude` that says its version and knows the flags chant-bot passes, visible in the sandbox. */
+  function fakeClaude(): { PATH: string; CHANT_SANDBOX_READ: string } {
+    const dir = mkdtempSync(join(tmpdir(), "chant-fake-claude-"));
+    chmodSync(dir, 0o755);
+    mkdirSync(join(dir, "bin"));
+    const script = [
+      "#!/bin/sh",
+      'case "$1" in',
+      "  --version) echo '2.1.197 (Claude Code)';;",
+      "  --help) echo '--output-format --permission-mode --no-session-persistence';;",
+      "  *) exit 1;;",
+      "esac",
+      "",
+    ].join("\n");
+    writeFileSync(join(dir, "bin", "claude"), script, { mode: 0o755 });
+    return {
+      PATH: `${join(dir, "bin")}:${process.env.PATH ?? ""}`,
+      CHANT_SANDBOX_READ: `${TEST_FIXTURES}:${dir}`,
+    };
+  }
+
+  it("a worker without its agent's credentials refuses to start, saying which to set", async () => {
+    const { code, output } = await refused(
+      ["worker"],
+      appEnv({ ...fakeClaude(), CHANT_AGENT: "claude", CHANT_AGENT_COMMAND: undefined }),
+    );
+    expect(code).toBe(1);
+    expect(output).toMatch(
+      /^chant-bot worker: claude has no credential: set ANTHROPIC_API_KEY \(or CLAUDE_CODE_OAUTH_TOKEN/m,
+    );
+    expect(output).not.toMatch(/taking jobs/);
+  });
+
+  it("a worker names its agent and version in the log and in /readyz", async () => {
+    const port = await freePort();
+    const p = spawnCli(
+      ["worker"],
+      appEnv({
+        ...fakeClaude(),
+        PORT: String(port),
+        CHANT_AGENT: "claude",
+        CHANT_AGENT_COMMAND: undefined,
+        ANTHROPIC_API_KEY: "sk-ant-test-key",
+      }),
+    );
+    running.push(p);
+    await p.waitFor(/worker: taking jobs \(agent claude 2\.1\.197 \(Claude Code\),/);
+    expect(await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()).toEqual({
+      status: "ok",
+      agent: "claude 2.1.197 (Claude Code)",
+    });
     p.child.kill("SIGTERM");
     expect(await p.exited).toBe(0);
   });

@@ -1,5 +1,6 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import type { AgentStatus } from "../../agents/preflight.js";
 import { redactUrl } from "../../queue/chant-queues.js";
 import { send, type Route } from "../http-server.js";
 
@@ -19,6 +20,14 @@ export interface HealthOptions {
   redisUrl?: string | undefined;
   /** How long Redis may take to answer. Default 1000 ms. */
   timeoutMs?: number;
+  /** A worker's agent (its version; whether its last run found its credentials refused). */
+  agent?: (() => AgentStatus) | undefined;
+  /**
+   * An agent that is not ready makes /readyz answer 503 (a worker alone). In a
+   * process that also receives webhooks it is only reported: a bad model key
+   * must not take the webhook endpoint out of a load balancer.
+   */
+  agentGatesReadiness?: boolean;
 }
 
 export type Readiness = { ready: true } | { ready: false; reason: string };
@@ -27,7 +36,9 @@ export type Readiness = { ready: true } | { ready: false; reason: string };
  * `GET /healthz`: the process is alive (a liveness probe: never touches Redis,
  * so a Redis outage does not get the container restarted).
  * `GET /readyz`: Redis answers and the queues are usable (a readiness probe:
- * 503 takes the instance out of rotation until Redis is back).
+ * 503 takes the instance out of rotation until Redis is back); on a worker,
+ * also its agent (`"agent": "claude 2.1.197 (Claude Code)"`), 503 with the
+ * reason when its last run found its credentials refused or missing.
  */
 export function healthRoutes(options: HealthOptions): Route[] {
   const healthz: Route = (req, res, url) => {
@@ -40,9 +51,20 @@ export function healthRoutes(options: HealthOptions): Route[] {
     if (url.pathname !== READY_PATH) return false;
     if (!allowGet(req.method, res)) return true;
     const readiness = await checkReadiness(options);
+    const agent = options.agent?.();
+    const extra = agent
+      ? { agent: agent.agent, ...(agent.ready ? {} : { agentProblem: agent.reason }) }
+      : {};
     res.setHeader("cache-control", "no-store");
-    if (readiness.ready) send(res, 200, { status: "ok" });
-    else send(res, 503, { status: "unavailable", reason: readiness.reason });
+    if (!readiness.ready)
+      send(res, 503, { status: "unavailable", reason: readiness.reason, ...extra });
+    else if (agent && !agent.ready && options.agentGatesReadiness)
+      send(res, 503, {
+        status: "unavailable",
+        reason: `agent ${agent.agent}: ${agent.reason}`,
+        ...extra,
+      });
+    else send(res, 200, { status: "ok", ...extra });
     return true;
   };
   return [healthz, readyz];

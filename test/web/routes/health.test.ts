@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import type { AgentStatus } from "../../../src/agents/preflight.js";
 import { ChantQueues } from "../../../src/queue/chant-queues.js";
 import {
   checkReadiness,
@@ -37,6 +38,42 @@ describe("GET /healthz and /readyz", () => {
     expect(post.headers.get("allow")).toBe("GET, HEAD");
     // Other paths are left to the server.
     expect((await fetch(`${web.url}/nothing`)).status).toBe(404);
+  });
+
+  it("names a worker's agent; its credential trouble is a 503 on a worker alone, a note where webhooks arrive", async () => {
+    const { queues, cleanup } = await openTestQueues();
+    cleanups.push(cleanup);
+    let status: AgentStatus = { ready: true, agent: "codex 0.171.0" };
+    const worker = await serveRoutes(
+      healthRoutes({ queues, agent: () => status, agentGatesReadiness: true }),
+    );
+    const both = await serveRoutes(
+      healthRoutes({ queues, agent: () => status, agentGatesReadiness: false }),
+    );
+    cleanups.push(
+      () => worker.close(),
+      () => both.close(),
+    );
+    expect(await (await fetch(`${worker.url}/readyz`)).json()).toEqual({
+      status: "ok",
+      agent: "codex 0.171.0",
+    });
+    status = {
+      ready: false,
+      agent: "codex 0.171.0",
+      reason: "the last run failed on its credentials: 401",
+    };
+    const refused = await fetch(`${worker.url}/readyz`);
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toEqual({
+      status: "unavailable",
+      reason: "agent codex 0.171.0: the last run failed on its credentials: 401",
+      agent: "codex 0.171.0",
+      agentProblem: "the last run failed on its credentials: 401",
+    });
+    const reported = await fetch(`${both.url}/readyz`);
+    expect(reported.status).toBe(200);
+    expect(await reported.json()).toMatchObject({ status: "ok", agentProblem: expect.any(String) });
   });
 
   it("answers 503 saying which Redis did not answer once the connection is cut, 200 again after", async () => {
