@@ -66,6 +66,16 @@ describe("triggered on a pull request", () => {
   });
 
   it("a fork's pull request: its specs are not read (the base's default branch is), and the comment says so", async () => {
+    // Nothing of issue 42's research chain on the default branch: no reproduction spec, no
+    // RCA document (either would be found there by its label or its name).
+    await stack.fake.commit("acme/kv-store", {
+      branch: "main",
+      files: {
+        ".chant/specs/2026-01-27-002-rep.md": null,
+        ".chant/research/issue-42-rca.md": null,
+      },
+      message: "no research chain for 42 here",
+    });
     await stack.fake.addRepo({ owner: "mallory", name: "kv-store", forkOf: "acme/kv-store" });
     await stack.fake.commit("mallory/kv-store", {
       branch: "research-42",

@@ -52,6 +52,16 @@ function expectFound(outcome: ResearchOutcome) {
 }
 
 describe("findResearchSpec on the kv-store chain (triage -> reproduction -> research)", () => {
+  it("does not take a chain of triage and reproduction only: no research analyses the cause yet", async () => {
+    const files = kvStore({ [RESEARCH]: undefined, ".chant/research/issue-42-rca.md": undefined });
+    const outcome = await findResearchSpec(files, { issueNumber: 42, texts: [] });
+    expect(outcome.kind).toBe("not_found");
+    const notes = (outcome as { notes: string[] }).notes.join("\n");
+    expect(notes).toContain("`2026-01-27-001-tri` (comprehension)");
+    expect(notes).toContain("`2026-01-27-002-rep` (reproduction)");
+    expect(notes).toContain("add the root-cause research spec");
+  });
+
   it("finds the research by its issue label and follows it to the RCA and the reproduction test", async () => {
     const files = kvStore();
     const outcome = expectFound(await findResearchSpec(files, { issueNumber: 42, texts: [] }));

@@ -281,12 +281,23 @@ async function search(
       components.push(await walkChain(specs, index, [seed], rule, issue ?? issueOfSpec(seed)));
     }
   }
-  const chains = mergeDisjoint(components, issue);
+  // A chain of comprehension and reproduction only has no research to implement yet.
+  const chains = mergeDisjoint(components, issue).filter((chain) => {
+    const members = orderedMembers(chain);
+    if (members.some((m) => ANALYSIS_PHASES.includes(m.phase))) return true;
+    notes.push(
+      `Found ${members.map((m) => `\`${m.spec.id}\` (${m.phase.replace(/_/g, " ")})`).join(", ")}, but no research that analyses the cause yet: add the root-cause research spec (chant's \`research\` prompt) to this chain.`,
+    );
+    return false;
+  });
   if (chains.length === 0) {
     return { kind: "not_found", issueNumber: issue, notes, searched };
   }
   return choose(files, specs, request, chains, notes);
 }
+
+/** Phases that analyse the bug: a chain needs one of them to be implemented from. */
+const ANALYSIS_PHASES: Phase[] = ["root_cause", "investigation", "research", "impact_map"];
 
 function issueOfSpec(spec: ParsedSpec): number | undefined {
   const { labels, title } = issuesOfSpec(spec);

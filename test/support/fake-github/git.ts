@@ -296,7 +296,12 @@ export async function writeCommit(
   else await git(["read-tree", "--empty"], { gitDir, env });
   for (const [path, content] of Object.entries(options.files)) {
     if (content === null) {
-      await git(["update-index", "--force-remove", "--", path], { gitDir, env });
+      // Mode 0 removes the entry; `--force-remove` would want a work tree.
+      await git(["update-index", "--index-info"], {
+        gitDir,
+        env,
+        input: `0 ${"0".repeat(40)}\t${path}\n`,
+      });
       continue;
     }
     const sha = (await git(["hash-object", "-w", "--stdin"], { gitDir, input: content })).trim();
