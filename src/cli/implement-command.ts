@@ -115,24 +115,26 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
           secrets,
           signal: controller.signal,
           lastAttempt: true,
-          handOverChecks: async (handover) => {
-            if (values["no-checks"]) return;
-            checks = await runChecksForCommit(
-              {
-                headSha: handover.headSha,
-                baseSha: handover.baseSha,
-                reproductionTests: handover.reproductionTests,
+          // --no-checks: no checks step at all (it used to print "done: Start the checks").
+          handOverChecks: values["no-checks"]
+            ? undefined
+            : async (handover) => {
+                checks = await runChecksForCommit(
+                  {
+                    headSha: handover.headSha,
+                    baseSha: handover.baseSha,
+                    reproductionTests: handover.reproductionTests,
+                  },
+                  {
+                    forge,
+                    config: config.checks,
+                    sandbox,
+                    workRoot,
+                    secrets,
+                    signal: controller.signal,
+                  },
+                );
               },
-              {
-                forge,
-                config: config.checks,
-                sandbox,
-                workRoot,
-                secrets,
-                signal: controller.signal,
-              },
-            );
-          },
         },
       );
       if (outcome.kind === "stopped") {

@@ -61,8 +61,8 @@ export interface ImplementDeps {
   workRoot: string;
   /** Secrets of this process to redact from every output. */
   secrets: readonly string[];
-  /** Step 8: create the check runs and queue the checks (GitHub) or run them (local). */
-  handOverChecks: (handover: ChecksHandover) => Promise<void>;
+  /** Step 8: create the check runs and queue the checks (GitHub) or run them (local); none: no checks (`--no-checks`). */
+  handOverChecks?: ((handover: ChecksHandover) => Promise<void>) | undefined;
   /** Remember the drafted spec's id, so a second run of the job keeps it. */
   onSpecId?: (id: string) => Promise<void>;
   /** Measure a step (metrics). */
@@ -161,7 +161,7 @@ export async function runImplementation(
           }),
         (a) =>
           [
-            a.turns === undefined ? undefined : `${a.turns} turns`,
+            a.turns === undefined ? undefined : plural(a.turns, "turn"),
             a.costUsd === undefined ? undefined : `$${a.costUsd.toFixed(2)}`,
           ]
             .filter(Boolean)
@@ -280,15 +280,18 @@ export async function runImplementation(
         }),
       (p) => describePr(p, ws.branch),
     );
-    await run.step("hand_over_checks", () =>
-      deps.handOverChecks({
-        headSha,
-        baseSha: ws.baseSha,
-        branch: ws.branch,
-        pullRequest: pr.number,
-        reproductionTests: research.found.chain.reproductionTests,
-      }),
-    );
+    const handOverChecks = deps.handOverChecks;
+    if (handOverChecks) {
+      await run.step("hand_over_checks", () =>
+        handOverChecks({
+          headSha,
+          baseSha: ws.baseSha,
+          branch: ws.branch,
+          pullRequest: pr.number,
+          reproductionTests: research.found.chain.reproductionTests,
+        }),
+      );
+    }
     const warnings = [
       ...(v.unticked.length
         ? [

@@ -122,6 +122,8 @@ describe("chant-bot implement (local forge: no GitHub, no Redis)", () => {
       checks: [],
       pullRequest: { base: "main" },
     });
+    // --no-checks: no checks step at all, not one said to be done.
+    expect(result.err).not.toMatch(/Start the checks/);
   });
 
   it.each([

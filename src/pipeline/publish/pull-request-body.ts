@@ -1,4 +1,5 @@
 import type { AgentResult } from "../../agents/agent.js";
+import { plural } from "../../checks/check-text.js";
 import type { AcceptanceCriterion } from "../../spec/acceptance-criteria.js";
 import { demoteHeadings, balanceFences, sections, sectionText } from "../../spec/markdown.js";
 import type { ParsedSpec } from "../../spec/parse-spec.js";
@@ -78,7 +79,7 @@ export function fixPullRequestBody(input: FixBodyInput): string {
     const stats = [
       agent.model ? `model \`${agent.model}\`` : undefined,
       `${formatDuration(agent.durationMs)}`,
-      agent.turns === undefined ? undefined : `${agent.turns} turns`,
+      agent.turns === undefined ? undefined : plural(agent.turns, "turn"),
       agent.costUsd === undefined ? undefined : `$${agent.costUsd.toFixed(2)}`,
     ].filter(Boolean);
     lines.push("", `<sub>Opened by chant-bot · ${stats.join(" · ")}</sub>`);

@@ -10,6 +10,7 @@ import { parseYaml } from "../../spec/yaml.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import type { DraftedSpec } from "../draft-spec/draft-implementation-spec.js";
 import type { FoundResearch } from "../draft-spec/draft-for-issue.js";
+import { plural } from "../../checks/check-text.js";
 import { PipelineStop } from "../pipeline-stop.js";
 import type { Workspace } from "../workspace/prepare-workspace.js";
 import { copyForAgent } from "./agent-workspace.js";
@@ -86,7 +87,7 @@ export async function runAgentStep(input: RunAgentInput): Promise<AgentResult> {
     case "timed_out":
       throw new PipelineStop(
         "agent_timed_out",
-        `the agent did not finish within ${config.agent.timeout_minutes} minutes`,
+        `the agent did not finish within ${plural(config.agent.timeout_minutes, "minute")}`,
         [
           "It was stopped (its whole process group). Raise `agent.timeout_minutes` in `.github/chant.yml` if the fix needs longer.",
           ...tail,

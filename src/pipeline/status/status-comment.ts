@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { plural } from "../../checks/check-text.js";
 import { formatDuration } from "../../util/format-duration.js";
 
 export { formatDuration };
@@ -181,7 +182,7 @@ export function renderStatusComment(full: StatusState): string {
   if (stats) {
     const parts = [
       stats.durationMs === undefined ? undefined : `took ${formatDuration(stats.durationMs)}`,
-      stats.turns === undefined ? undefined : `${stats.turns} agent turns`,
+      stats.turns === undefined ? undefined : plural(stats.turns, "agent turn"),
       stats.costUsd === undefined ? undefined : `$${stats.costUsd.toFixed(2)}`,
       stats.model ? `model \`${stats.model}\`` : undefined,
     ].filter(Boolean);
