@@ -150,11 +150,39 @@ is invalid), 2 usage error.`,
     io.out(
       values.json
         ? formatResultsJson(results, { base: base.sha, reproductionTests: tests })
-        : formatResultsTable(results),
+        : [formatResultsTable(results), ...failureTails(results)].join("\n"),
     );
     return anyFailed(results) ? EXIT.failed : EXIT.ok;
   },
 };
+
+/** Lines of a failing check's output shown under the table. */
+const TAIL_LINES = 25;
+
+/**
+ * Under the table, for each check that failed: the end of its output, as the
+ * check run shows it on GitHub (its `text`: the redacted tail, one section per
+ * command), so that "Tests failed: exit code 1" comes with the reason.
+ */
+export function failureTails(results: readonly CheckResult[]): string[] {
+  const out: string[] = [];
+  for (const result of results) {
+    if (!anyFailed([result]) || result.text.trim() === "") continue;
+    const lines = result.text
+      .split("\n")
+      // The markdown around the output: fences go, headings become plain lines.
+      .filter((line) => !/^\s*`{3,}[\w-]*\s*$/.test(line))
+      .map((line) => line.replace(/^#{1,6} /, ""));
+    while (lines.length > 0 && lines.at(-1)!.trim() === "") lines.pop();
+    const shown = lines.slice(-TAIL_LINES);
+    out.push(
+      "",
+      `${result.name}: ${result.title}${lines.length > shown.length ? ` (the last ${shown.length} lines)` : ""}`,
+      ...shown.map((line) => `  ${line}`),
+    );
+  }
+  return out;
+}
 
 /** The reproduction tests named by the implementation spec (`--spec`, or the chant/<ID> branch). */
 async function testsFromSpec(

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AgentConfigError, agentCredentialValues, agentFromEnv } from "../agents/agent.js";
 import { checkAgent } from "../agents/preflight.js";
+import { failureTails } from "./check-command.js";
 import { anyFailed, formatResultsTable } from "../checks/format-results.js";
 import type { CheckResult } from "../checks/run-checks.js";
 import { loadLocalConfig } from "../config/load-local-config.js";
@@ -178,7 +179,7 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
               ? `Branch ${outcome.branch} is in ${dir}: the spec .chant/specs/${outcome.specId}.md and the fix.`
               : `The research's approach does not work: branch ${outcome.branch} holds the notes and a follow-up research spec.`,
             ...(pr ? ["", `Pull request to open (base ${pr.base}): ${pr.title}`, "", pr.body] : []),
-            ...(checks.length ? ["", formatResultsTable(checks)] : []),
+            ...(checks.length ? ["", formatResultsTable(checks), ...failureTails(checks)] : []),
           ].join("\n"),
         );
       }

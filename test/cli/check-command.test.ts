@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkCommand } from "../../src/cli/check-command.js";
@@ -12,6 +12,7 @@ import {
   REPRODUCTION_TEST,
   tempDir,
 } from "../checks/check-repos.js";
+import { cliEnv, spawnCli } from "../support/spawn-cli.js";
 
 afterAll(removeCheckRepos);
 
@@ -185,6 +186,50 @@ describe("chant-bot check", () => {
     expect(result.err).toMatch(message);
     expect(result.out).toBe("");
   });
+
+  it("shows the end of a failing check's output under the table, not only its exit code", async () => {
+    const lines = Array.from({ length: 40 }, (_, i) => `echo line-${i + 1}`).join("; ");
+    const repo = await checkRepo({
+      after: {
+        ".github/chant.yml": `checks:\n  tests: '${lines}; echo "AssertionError: expected 3 to be 4" >&2; exit 1'\n  timeout_minutes: 1\n`,
+      },
+    });
+    const result = await run(["--repo", repo.dir, "--tests", REPRODUCTION_TEST]);
+    expect(result.code).toBe(EXIT.failed);
+    const out = result.out.split("\n");
+    const at = out.findIndex((line) => line.startsWith("chant/tests: Tests failed"));
+    expect(at).toBeGreaterThan(0);
+    expect(out[at]).toMatch(/\(the last 25 lines\)$/);
+    expect(out.slice(at + 1)).toContain("  AssertionError: expected 3 to be 4");
+    expect(out.slice(at + 1)).toContain("  line-40");
+    expect(out.slice(at + 1)).not.toContain("  line-1");
+    expect(result.out).not.toContain("```");
+  });
+
+  it("SIGTERM stops the running check command's whole sandbox, then the command exits", async () => {
+    const marker = `chant-check-stop-${process.pid}-${Date.now()}`;
+    const repo = await checkRepo({
+      after: { ".github/chant.yml": `checks:\n  tests: 'sleep 600 & wait; : ${marker}'\n` },
+    });
+    const p = spawnCli(["check", "--repo", repo.dir], cliEnv({}));
+    const withMarker = () =>
+      readdirSync("/proc").filter((pid) => {
+        try {
+          return (
+            /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, "latin1").includes(marker)
+          );
+        } catch {
+          return false;
+        }
+      });
+    const deadline = Date.now() + 20_000;
+    while (withMarker().length < 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(withMarker().length).toBeGreaterThanOrEqual(2);
+    p.child.kill("SIGTERM");
+    expect(await p.exited).toBe(EXIT.failed);
+    expect(withMarker()).toEqual([]);
+  }, 40_000);
 
   it("prints help", async () => {
     const result = await run(["--help"]);

@@ -1,4 +1,5 @@
 import {
+  readFileSync,
   chmodSync,
   cpSync,
   mkdirSync,
@@ -19,6 +20,7 @@ import { parseSpec } from "../../src/spec/parse-spec.js";
 import { FIX_AGENT } from "../support/e2e-stack.js";
 import { FIXTURE_REPOS } from "../support/memory-files.js";
 import { SANDBOX_TEST_ENV } from "../support/sandbox.js";
+import { cliEnv, spawnCli } from "../support/spawn-cli.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -243,4 +245,47 @@ describe("chant-bot implement (local forge: no GitHub, no Redis)", () => {
     expect(help.code).toBe(0);
     expect(help.out).toMatch(/^chant-bot implement --repo DIR --issue N/);
   });
+});
+
+/** Host pids of processes whose command line holds `marker` (the sandbox's, the agent's). */
+function processesWith(marker: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, "latin1").includes(marker)) pids.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+describe("chant-bot implement stopped from outside", () => {
+  it.each(["SIGTERM", "SIGINT"] as const)(
+    "%s (a `timeout`, a container stop, Ctrl-C) stops the agent's whole sandbox, then the command exits",
+    async (signal) => {
+      const repo = await kvStoreRepo();
+      const marker = `chant-stop-${signal}-${process.pid}-${Date.now()}`;
+      const p = spawnCli(
+        ["implement", "--repo", repo, "--issue", "42", "--no-checks"],
+        cliEnv({
+          CHANT_AGENT: "command",
+          CHANT_AGENT_COMMAND: `sh -c 'sleep 600 & wait; : ${marker}'`,
+        }),
+      );
+      const deadline = Date.now() + 20_000;
+      while (processesWith(marker).length < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(processesWith(marker).length).toBeGreaterThanOrEqual(2);
+      const stopped = Date.now();
+      p.child.kill(signal);
+      expect(await p.exited).toBe(1);
+      expect(Date.now() - stopped).toBeLessThan(10_000);
+      expect(p.output()).toMatch(/cancelled/);
+      expect(processesWith(marker)).toEqual([]);
+    },
+    40_000,
+  );
 });
