@@ -286,7 +286,10 @@ function applyOp(root: JsonObject, op: Op): void {
       if (Array.isArray(node)) node.splice(key as number, 1);
       else delete (node as JsonObject)[key as string];
     } else {
-      const value = op.kind === "set" ? op.value : null;
+      // A copy: the generators hand out the SAME object for a constant ({}, [], ...) every
+      // time. Set in place, it was mutated by later ops (one set inside another made a
+      // circular payload) and carried into later cases, so a seed did not replay.
+      const value = op.kind === "set" ? structuredClone(op.value) : null;
       if (Array.isArray(node)) node[key as number] = value;
       else (node as JsonObject)[key as string] = value;
     }
@@ -418,96 +421,116 @@ function describeCase(c: Case): string {
   return `${c.event}.${text(p.action)} ${JSON.stringify(pick)}`;
 }
 
+/**
+ * The run's seed: FUZZ_SEED to replay one, else a fresh one, printed first and
+ * in every failure (with fast-check's path), so that any failure can be replayed:
+ * FUZZ_SEED=<seed> [FUZZ_PATH=<path>] npx vitest run test/security/webhook-fuzz.test.ts
+ */
+const SEED = process.env.FUZZ_SEED
+  ? Number(process.env.FUZZ_SEED)
+  : Math.floor(Math.random() * 0x7fffffff);
+
 describe("webhook fuzz through the real HTTP server", () => {
   it(`${CASES} mutated, signed payloads: no crash, no 5xx, no job that should not exist`, async () => {
-    const github = answerGitHub();
-    const crashes: unknown[] = [];
-    const onCrash = (error: unknown) => crashes.push(error);
-    process.on("uncaughtException", onCrash);
-    process.on("unhandledRejection", onCrash);
-    const delivered = new Map<string, Case>();
-    const statuses = new Map<number, number>();
-    const started = Date.now();
-    let ran = 0;
+    console.log(`webhook fuzz: FUZZ_SEED=${SEED}`);
     try {
-      await fc.assert(
-        fc.asyncProperty(
-          fc.array(caseArb, { minLength: BATCH, maxLength: BATCH }),
-          async (batch) => {
-            const results = await Promise.all(batch.map(deliver));
-            results.forEach((result, i) => {
-              const c = batch[i]!;
-              ran += 1;
-              delivered.set(result.id, c);
-              statuses.set(result.status, (statuses.get(result.status) ?? 0) + 1);
-              if (result.status >= 500 || result.status === 0) {
-                const logged = serverErrors.find((line) => line.includes(result.id)) ?? "";
-                throw new Error(
-                  `HTTP ${result.status} ${result.body.trim()} for ${describeCase(c)}\n${logged.slice(0, 3000)}`,
-                );
-              }
-            });
-            expect(crashes).toEqual([]);
-            expect(serverErrors).toEqual([]);
-          },
-        ),
-        {
-          numRuns: Math.ceil(CASES / BATCH),
-          endOnFailure: true,
-          // Replay a failure: FUZZ_SEED=<seed> FUZZ_PATH=<path> npx vitest run test/security
-          ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}),
-          ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}),
-        },
-      );
-    } finally {
-      github.stop();
-      process.off("uncaughtException", onCrash);
-      process.off("unhandledRejection", onCrash);
-    }
-    const seconds = (Date.now() - started) / 1000;
-
-    // Every job must come from a delivery that was allowed to make it, and carry its ids.
-    const implement = await queues.implement.getJobs(
-      ["waiting", "prioritized", "delayed", "active", "completed", "failed"],
-      0,
-      -1,
-    );
-    const checks = await queues.checks.getJobs(
-      ["waiting", "prioritized", "delayed", "active", "completed", "failed"],
-      0,
-      -1,
-    );
-    const wrong: string[] = [];
-    const audit = (kind: "implement" | "checks", data: ImplementJob | ChecksJob) => {
-      const c = delivered.get(data.deliveryId);
-      if (!c) return wrong.push(`${kind} job from an unknown delivery ${data.deliveryId}`);
-      if (!mayMake(c, kind)) return wrong.push(`${kind} job for ${describeCase(c)}`);
-      if (
-        data.repo.id !== field(c.payload, "repository", "id") ||
-        data.installationId !== field(c.payload, "installation", "id") ||
-        data.requestedBy !== PERMITTED
-      ) {
-        wrong.push(`${kind} job with ids that are not the delivery's: ${JSON.stringify(data)}`);
+      await fuzz();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const replay = `webhook fuzz failed with FUZZ_SEED=${SEED} (replay: FUZZ_SEED=${SEED} npx vitest run test/security/webhook-fuzz.test.ts; fast-check's path, when it names one, goes in FUZZ_PATH)`;
+      if (error instanceof Error) {
+        error.message = `${replay}\n${message}`;
+        throw error;
       }
-    };
-    for (const job of implement) audit("implement", job.data);
-    for (const job of checks) audit("checks", job.data);
-    expect(wrong).toEqual([]);
-    expect(crashes).toEqual([]);
-
-    console.log(
-      `webhook fuzz: ${ran} signed deliveries in ${seconds.toFixed(1)} s ` +
-        `(HTTP ${[...statuses].map(([s, n]) => `${s}×${n}`).join(", ")}); ` +
-        `${implement.length} implement and ${checks.length} checks jobs, all allowed; ` +
-        `${calls.length} GitHub API calls answered`,
-    );
-    expect(ran).toBeGreaterThanOrEqual(CASES);
-    // Still serving.
-    expect((await fetch(url.replace("/api/github/webhooks", "/ping"))).status).toBe(200);
-    // The fuzz reached the paths that make jobs, and the ones that refuse.
-    expect(implement.length).toBeGreaterThan(0);
-    expect(checks.length).toBeGreaterThan(0);
-    expect(statuses.get(400) ?? 0).toBeGreaterThan(0);
-    expect(calls.some((c) => c.endsWith("/permission"))).toBe(true);
+      throw new Error(`${replay}\n${message}`, { cause: error });
+    }
   }, 120_000);
 });
+
+async function fuzz(): Promise<void> {
+  const github = answerGitHub();
+  const crashes: unknown[] = [];
+  const onCrash = (error: unknown) => crashes.push(error);
+  process.on("uncaughtException", onCrash);
+  process.on("unhandledRejection", onCrash);
+  const delivered = new Map<string, Case>();
+  const statuses = new Map<number, number>();
+  const started = Date.now();
+  let ran = 0;
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.array(caseArb, { minLength: BATCH, maxLength: BATCH }), async (batch) => {
+        const results = await Promise.all(batch.map(deliver));
+        results.forEach((result, i) => {
+          const c = batch[i]!;
+          ran += 1;
+          delivered.set(result.id, c);
+          statuses.set(result.status, (statuses.get(result.status) ?? 0) + 1);
+          if (result.status >= 500 || result.status === 0) {
+            const logged = serverErrors.find((line) => line.includes(result.id)) ?? "";
+            throw new Error(
+              `HTTP ${result.status} ${result.body.trim()} for ${describeCase(c)}\n${logged.slice(0, 3000)}`,
+            );
+          }
+        });
+        expect(crashes).toEqual([]);
+        expect(serverErrors).toEqual([]);
+      }),
+      {
+        numRuns: Math.ceil(CASES / BATCH),
+        endOnFailure: true,
+        seed: SEED,
+        ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}),
+      },
+    );
+  } finally {
+    github.stop();
+    process.off("uncaughtException", onCrash);
+    process.off("unhandledRejection", onCrash);
+  }
+  const seconds = (Date.now() - started) / 1000;
+
+  // Every job must come from a delivery that was allowed to make it, and carry its ids.
+  const implement = await queues.implement.getJobs(
+    ["waiting", "prioritized", "delayed", "active", "completed", "failed"],
+    0,
+    -1,
+  );
+  const checks = await queues.checks.getJobs(
+    ["waiting", "prioritized", "delayed", "active", "completed", "failed"],
+    0,
+    -1,
+  );
+  const wrong: string[] = [];
+  const audit = (kind: "implement" | "checks", data: ImplementJob | ChecksJob) => {
+    const c = delivered.get(data.deliveryId);
+    if (!c) return wrong.push(`${kind} job from an unknown delivery ${data.deliveryId}`);
+    if (!mayMake(c, kind)) return wrong.push(`${kind} job for ${describeCase(c)}`);
+    if (
+      data.repo.id !== field(c.payload, "repository", "id") ||
+      data.installationId !== field(c.payload, "installation", "id") ||
+      data.requestedBy !== PERMITTED
+    ) {
+      wrong.push(`${kind} job with ids that are not the delivery's: ${JSON.stringify(data)}`);
+    }
+  };
+  for (const job of implement) audit("implement", job.data);
+  for (const job of checks) audit("checks", job.data);
+  expect(wrong).toEqual([]);
+  expect(crashes).toEqual([]);
+
+  console.log(
+    `webhook fuzz: ${ran} signed deliveries in ${seconds.toFixed(1)} s ` +
+      `(HTTP ${[...statuses].map(([s, n]) => `${s}×${n}`).join(", ")}); ` +
+      `${implement.length} implement and ${checks.length} checks jobs, all allowed; ` +
+      `${calls.length} GitHub API calls answered`,
+  );
+  expect(ran).toBeGreaterThanOrEqual(CASES);
+  // Still serving.
+  expect((await fetch(url.replace("/api/github/webhooks", "/ping"))).status).toBe(200);
+  // The fuzz reached the paths that make jobs, and the ones that refuse.
+  expect(implement.length).toBeGreaterThan(0);
+  expect(checks.length).toBeGreaterThan(0);
+  expect(statuses.get(400) ?? 0).toBeGreaterThan(0);
+  expect(calls.some((c) => c.endsWith("/permission"))).toBe(true);
+}
