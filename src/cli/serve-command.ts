@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
-import { run as runProbot } from "probot";
 import { secretsFromEnv } from "../config/process-secrets.js";
 import { createLogger, logFormatFromEnv } from "../observability/logger.js";
 import { hasAppCredentials, readAppEnv, StartupError } from "./app-env.js";
 import { EXIT, parseCommandArgs, type Command, type Output } from "./command.js";
+import { serveSetupPage } from "./setup-page.js";
 import { startRoles, type Role } from "./start-roles.js";
 import { agentCredentialValues } from "../agents/agent.js";
 
@@ -19,7 +19,7 @@ function serveCommand(name: "start" | "web" | "worker", roles: Role[], summary: 
     usage: `chant-bot ${name}
 
 ${summary}.
-${name === "worker" ? "" : "Without App credentials (and not in production) it serves Probot's setup page,\nwhich registers the GitHub App from app.yml and writes its credentials to .env.\n"}
+${name === "worker" ? "" : "Without App credentials (and not in production) it serves a setup page at\n/probot, which registers the GitHub App from app.yml (webhook URL: WEBHOOK_PROXY_URL,\nelse the page's address + /api/github/webhooks) and writes its credentials to .env.\n"}
 ${ENV_HELP}
 
 Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 1 when it cannot start
@@ -73,10 +73,24 @@ async function serve(name: string, roles: Role[], io: Output): Promise<number> {
         "APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are not set; in production chant-bot does not serve the setup page.",
       );
     }
-    io.err(
-      `chant-bot ${name}: no GitHub App credentials yet; serving Probot's setup page to register the App (then restart).`,
-    );
-    await runProbot(() => undefined, { env });
+    io.err(`chant-bot ${name}: no GitHub App credentials yet; serving the setup page.`);
+    const port = Number(env.PORT ?? 3000);
+    try {
+      await serveSetupPage({
+        port: Number.isInteger(port) ? port : 3000,
+        host: env.HOST || undefined,
+        env,
+        dir: process.cwd(),
+        say: (line) => io.err(`chant-bot ${name}: ${line}`),
+      });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new StartupError(
+        code === "EADDRINUSE"
+          ? `Port ${env.PORT ?? 3000} is already in use: set PORT to a free one.`
+          : `Cannot serve the setup page: ${(error as Error).message}`,
+      );
+    }
     return new Promise<number>(() => undefined);
   }
 
@@ -87,6 +101,12 @@ async function serve(name: string, roles: Role[], io: Output): Promise<number> {
     ...agentCredentialValues(env),
   ];
   const log = createLogger({ level: env.LOG_LEVEL, format: logFormatFromEnv(env), secrets });
+  if (roles.includes("web") && env.WEBHOOK_PROXY_URL?.trim()) {
+    // Probot forwarded from it by itself; chant-bot does not.
+    log.warn(
+      `WEBHOOK_PROXY_URL is set (${env.WEBHOOK_PROXY_URL.trim()}): chant-bot does not forward webhooks from it by itself; for a smee.io channel run \`npx smee-client --url ${env.WEBHOOK_PROXY_URL.trim()} --target http://localhost:${appEnv.port}/api/github/webhooks\``,
+    );
+  }
   const app = await startRoles({ roles, appEnv, env, log, secrets });
 
   return new Promise<number>((resolve) => {

@@ -1,4 +1,14 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer as createHttpServer } from "node:http";
+import { parseEnv } from "node:util";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -241,23 +251,116 @@ describe("running", () => {
     expect(await p.exited).toBe(0);
   });
 
-  it("without App credentials (not in production), serves Probot's setup page", async () => {
+  /** `chant-bot start` without App credentials in a fresh directory; the setup page's URL. */
+  async function setupPage(extra: Record<string, string> = {}) {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), "chant-setup-"));
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "x" }));
-    const p = spawnCli(["start"], cliEnv({ PORT: String(port) }), dir);
+    const p = spawnCli(["start"], cliEnv({ PORT: String(port), ...extra }), dir);
     running.push(p);
-    await p.waitFor(/serving Probot's setup page/);
-    let status = 0;
-    for (let i = 0; i < 100 && status !== 200; i++) {
-      status = await fetch(`http://127.0.0.1:${port}/probot`).then(
-        (r) => r.status,
-        () => 0,
-      );
-      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(status).toBe(200);
-    p.child.kill("SIGKILL");
+    await p.waitFor(/open http:\/\/localhost:\d+\/probot to register/);
+    return { p, dir, base: `http://127.0.0.1:${port}`, port };
+  }
+
+  function manifestOf(html: string): { hook_attributes: { url: string }; redirect_url: string } {
+    const value = /name="manifest" value="([^"]*)"/.exec(html)?.[1] ?? "{}";
+    return JSON.parse(
+      value
+        .replace(/&quot;/g, '"')
+        .replace(/&#39;/g, "'")
+        .replace(/&lt;/g, "<")
+        .replace(/&gt;/g, ">")
+        .replace(/&amp;/g, "&"),
+    ) as never;
+  }
+
+  it("without App credentials (not in production), serves a setup page that registers the webhook path and says GitHub cannot reach localhost", async () => {
+    const { p, dir, base, port } = await setupPage();
+    expect((await fetch(`${base}/`, { redirect: "manual" })).headers.get("location")).toBe(
+      "/probot",
+    );
+    const html = await (await fetch(`${base}/probot`)).text();
+    const manifest = manifestOf(html);
+    // Not Probot's `http://localhost:3000/`: the path webhooks are served at.
+    expect(manifest.hook_attributes.url).toBe(`${base}/api/github/webhooks`);
+    expect(manifest.redirect_url).toBe(`${base}/probot/setup`);
+    expect(manifest).toMatchObject({ name: "chant-bot", default_permissions: { checks: "write" } });
+    expect(html).toContain("GitHub cannot reach this address.");
+    expect(html).toContain("WEBHOOK_PROXY_URL");
+    // And in the log, plainly, with what to set.
+    expect(p.output()).toMatch(
+      new RegExp(
+        `GitHub cannot deliver webhooks to http://localhost:${port}/api/github/webhooks: set WEBHOOK_PROXY_URL to a URL GitHub can reach`,
+      ),
+    );
+    expect(p.output()).not.toMatch(/SmeeClient/);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("registers WEBHOOK_PROXY_URL as the webhook URL when it is set", async () => {
+    const { p, dir, base } = await setupPage({
+      WEBHOOK_PROXY_URL: "https://smee.io/chant-test-channel",
+    });
+    const html = await (await fetch(`${base}/probot`)).text();
+    expect(manifestOf(html).hook_attributes.url).toBe("https://smee.io/chant-test-channel");
+    expect(html).not.toContain("GitHub cannot reach");
+    expect(p.output()).toContain(
+      "the App's webhook URL will be https://smee.io/chant-test-channel",
+    );
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("turns GitHub's code into .env (owner-only) and sends the user on to install the App", async () => {
+    // GitHub's manifest conversion, as a GitHub Enterprise Server on 127.0.0.1 would answer it.
+    const conversions: string[] = [];
+    const github = createHttpServer((req, res) => {
+      conversions.push(`${req.method} ${req.url}`);
+      res.writeHead(201, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          id: 4242,
+          pem: testPrivateKey(),
+          webhook_secret: "whsec-from-github",
+          client_id: "Iv1.abc",
+          client_secret: "client-secret-value",
+          html_url: "https://github.example/apps/chant-bot",
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => github.listen(0, "127.0.0.1", resolve));
+    const ghe = `127.0.0.1:${(github.address() as { port: number }).port}`;
+    try {
+      const { p, dir, base } = await setupPage({ GHE_HOST: ghe, GHE_PROTOCOL: "http" });
+      const html = await (await fetch(`${base}/probot`)).text();
+      const action = /<form action="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, "&") ?? "";
+      expect(action).toMatch(new RegExp(`^http://${ghe}/settings/apps/new\\?state=[0-9a-f]{32}$`));
+      const state = new URL(action).searchParams.get("state");
+      // A code without the state this page handed out is refused.
+      expect((await fetch(`${base}/probot/setup?code=abc&state=forged`)).status).toBe(400);
+      const done = await fetch(`${base}/probot/setup?code=abc123&state=${state}`, {
+        redirect: "manual",
+      });
+      expect(done.status).toBe(302);
+      expect(done.headers.get("location")).toBe(
+        "https://github.example/apps/chant-bot/installations/new",
+      );
+      expect(conversions).toEqual(["POST /api/v3/app-manifests/abc123/conversions"]);
+      const envFile = join(dir, ".env");
+      expect(statSync(envFile).mode & 0o777).toBe(0o600);
+      const env = parseEnv(readFileSync(envFile, "utf8"));
+      expect(env).toMatchObject({
+        APP_ID: "4242",
+        WEBHOOK_SECRET: "whsec-from-github",
+        GITHUB_CLIENT_ID: "Iv1.abc",
+      });
+      expect(env.PRIVATE_KEY).toBe(testPrivateKey());
+      // The same state works once.
+      expect((await fetch(`${base}/probot/setup?code=abc123&state=${state}`)).status).toBe(400);
+      expect(p.output()).toMatch(
+        /registered the GitHub App https:\/\/github\.example\/apps\/chant-bot/,
+      );
+      rmSync(dir, { recursive: true, force: true });
+    } finally {
+      await new Promise((resolve) => github.close(resolve));
+    }
   });
 });
