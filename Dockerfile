@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 
 # Build: compile TypeScript with the dev dependencies, then drop them.
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -16,7 +16,7 @@ RUN npm run build && npm prune --omit=dev
 # worker's container needs the security options in docker-compose.yml (or set
 # CHANT_SANDBOX=wrapper with your own isolation); see docs/deployment.md,
 # "Containment". The web process runs no sandbox and needs none of this.
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 RUN apt-get update \
   && apt-get install -y --no-install-recommends git ca-certificates tini bubblewrap util-linux \
   && rm -rf /var/lib/apt/lists/*

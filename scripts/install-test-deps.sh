@@ -5,13 +5,14 @@
 #   prlimit       (util-linux)  the sandbox's limits
 #   git           (git)         the worker's clones, the GitHub stand-in's repositories
 #   chromium      (chromium)    the queue dashboard's browser test (/usr/bin/chromium, or CHANT_CHROMIUM_PATH)
-#   redis-server  (redis-server) only when nothing answers on 127.0.0.1:6379 (.ci/run starts it)
+#   redis-server  (redis-server) only when nothing answers on 127.0.0.1:6379; started here
+#                               (daemonized, for the tests) when it is installed but not running
 #
 # Installs what is missing with apt-get, as root or through sudo; otherwise
 # prints one line naming what to install and exits 1. Then starts one
 # bubblewrap sandbox the way the tests do (as uid 65534 when run as root) and,
-# when that fails, says why in one line and exits 1. Idempotent; works with
-# CI=true and no terminal.
+# when that fails, says why in one line and exits 1; starts Redis when nothing
+# answers on 127.0.0.1:6379. Idempotent; works with CI=true and no terminal.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -152,4 +153,21 @@ if ((${#AS_SANDBOX_USER[@]} > 0)) &&
   fail "uid 65534 (the sandbox's user when the tests run as root) cannot read $PWD/test/fixtures or $node_bin: put the checkout and Node under directories others may traverse (not /root), or run the tests as a non-root user"
 fi
 
-say "ok: $(bwrap --version) starts sandboxes as uid $sandbox_user; prlimit, git$(chromium_present && echo ', chromium')$(command -v redis-server >/dev/null 2>&1 && echo ', redis-server') present"
+# --- Redis for the tests ------------------------------------------------------
+# apt's redis-server starts as a service where systemd runs; in a container (or any machine
+# without a running service) nothing answers yet: start one for the tests, as .ci/run does.
+redis_note=""
+if [[ -n "${CHANT_REDIS_URL:-}" ]]; then
+  redis_note=" (the tests use CHANT_REDIS_URL instead)"
+elif ! redis_answers && command -v redis-server >/dev/null 2>&1; then
+  say "nothing answers on 127.0.0.1:6379: starting redis-server (no persistence, noeviction) for the tests"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --maxmemory-policy noeviction >/dev/null
+  for _ in $(seq 1 50); do redis_answers && break; sleep 0.2; done
+  redis_answers || fail "redis-server did not start on 127.0.0.1:6379"
+  redis_note=" (started here)"
+fi
+[[ -n "${CHANT_REDIS_URL:-}" ]] || redis_answers ||
+  fail "nothing answers on 127.0.0.1:6379 and there is no redis-server: apt-get install -y redis-server, or set CHANT_REDIS_URL for the tests"
+
+say "ok: $(bwrap --version) starts sandboxes as uid $sandbox_user; prlimit, git$(chromium_present && echo ', chromium') present; Redis answers on 127.0.0.1:6379$redis_note"

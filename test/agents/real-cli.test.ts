@@ -8,7 +8,7 @@
  * refused), a model API that never answers. Each must end with the agent's
  * reason, in seconds, not after retries or the timeout.
  *
- * Opt-in for `npm test` (it downloads about 150 MB once): CHANT_REAL_CLI=1.
+ * Opt-in for `npm test` (it installs about 650 MB once, into a cache outside the project): CHANT_REAL_CLI=1.
  * `.ci/run` sets it. The times are printed for the notes.
  */
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
