@@ -463,6 +463,38 @@ describe("plain http", () => {
     const answer = await viaProxy(proxy.socketPath, "GET", `http://127.0.0.1:${port}/`);
     expect(answer.status).toBe(502);
   });
+
+  it("drops the upstream request when the sandbox side goes away before the answer", async () => {
+    // A model API that never answers: a stopped agent must not leave the request (and the
+    // process that runs the proxy) waiting for it.
+    let upstreamClosed = false;
+    const silent = createHttpServer((req) => {
+      req.socket.on("close", () => (upstreamClosed = true));
+    });
+    const port = await listen(silent as unknown as Server);
+    try {
+      const proxy = await proxyWith([{ host: "127.0.0.1", port }]);
+      const client = connect(proxy.socketPath);
+      await new Promise<void>((done) => client.once("connect", () => done()));
+      client.write(`GET http://127.0.0.1:${port}/v1/messages HTTP/1.1\r\nhost: x\r\n\r\n`);
+      // Wait until the request reached the upstream.
+      const connections = () =>
+        new Promise<number>((done) => silent.getConnections((_, n) => done(n)));
+      const until = Date.now() + 5000;
+      while ((await connections()) === 0 && Date.now() < until) {
+        await new Promise((done) => setTimeout(done, 20));
+      }
+      client.destroy();
+      const deadline = Date.now() + 3000;
+      while (!upstreamClosed && Date.now() < deadline) {
+        await new Promise((done) => setTimeout(done, 20));
+      }
+      expect(upstreamClosed).toBe(true);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((done) => silent.close(done));
+    }
+  });
 });
 
 describe("the proxy itself", () => {
