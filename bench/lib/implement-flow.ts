@@ -16,7 +16,7 @@ import { createProbot, ProbotOctokit, type Probot } from "probot";
 import { agentFromEnv } from "../../src/agents/agent.js";
 import type { Sandbox } from "../../src/sandbox/sandbox.js";
 import { sandboxFromEnv } from "../../src/sandbox/sandbox-from-env.js";
-import type { StepName, StepState } from "../../src/pipeline/status/status-comment.js";
+import type { StepName, StepState } from "../../src/domain/status.js";
 import { shellQuote } from "../../src/process/command-line.js";
 import { RedisMutex } from "../../src/queue/redis-mutex.js";
 import { chantBotApp } from "../../src/web/app.js";

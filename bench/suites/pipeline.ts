@@ -8,7 +8,7 @@
  * not counted). One more run with Probot's production write throttle on the
  * worker shows what pacing writes to GitHub adds.
  */
-import { STEP_NAMES, type StepName } from "../../src/pipeline/status/status-comment.js";
+import { STEP_NAMES, type StepName } from "../../src/domain/status.js";
 import {
   NOOP_AGENT,
   runImplementFlow,

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { firstHeading } from "../spec/markdown.js";
 import type { SpecDocument } from "../spec/serialize-spec.js";
 import { splitFrontmatter } from "../spec/split-frontmatter.js";
-import { parseYaml } from "../spec/yaml.js";
+import { parseYaml } from "../util/yaml.js";
 import { packageRoot } from "../util/package-root.js";
 import { fence, fenceUntrusted } from "../util/untrusted-text.js";
 

@@ -1,4 +1,4 @@
-import type { CheckRunUpdate } from "../forge/forge.js";
+import type { CheckRunUpdate } from "../domain/checks.js";
 import type { CheckResult } from "./check-types.js";
 
 /** A finished check as the Forge's `ensureCheckRun` takes it (no empty `text`). */

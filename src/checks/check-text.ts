@@ -1,21 +1,13 @@
+import { MAX_CHECK_TEXT } from "../domain/checks.js";
 /**
  * The words of a check result: markdown pieces, durations and GitHub's size
  * limits. Everything here works on text that is already redacted.
  */
 import { stripAnsi } from "./annotations/output-lines.js";
-import { cutUtf8 } from "./annotations/parse-annotations.js";
 import { formatDuration } from "../util/format-duration.js";
 import { fence } from "../util/untrusted-text.js";
 
 export { fence, formatDuration };
-
-/** GitHub's limit for a check run's `output.summary` and `output.text`, in characters. */
-export const MAX_CHECK_TEXT = 65_535;
-
-/** `n thing` / `n things`. */
-export function plural(n: number, word: string, pluralWord = `${word}s`): string {
-  return `${n} ${n === 1 ? word : pluralWord}`;
-}
 
 /** A markdown code span that holds `text` whatever backticks it contains (one line). */
 export function inlineCode(text: string): string {
@@ -139,15 +131,4 @@ function isHighSurrogate(code: number): boolean {
 
 function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
-}
-
-/**
- * GitHub counts the 65,535 limit of `output.summary`/`output.text` in BYTES
- * (422 "exceeds a maximum bytesize"): text cut by characters can still be too
- * big when it is not ASCII. The last guard before the API.
- */
-export function fitCheckRunBytes(text: string, maxBytes = MAX_CHECK_TEXT): string {
-  if (Buffer.byteLength(text, "utf8") <= maxBytes) return text;
-  const note = "\n\n… (cut to GitHub's limit of 65,535 bytes)";
-  return `${cutUtf8(text, maxBytes - Buffer.byteLength(note))}${note}`;
 }

@@ -1,9 +1,7 @@
-import type { RepoConfig } from "../config/repo-config.js";
-import type { CheckConclusion, CheckName } from "../forge/forge.js";
+import type { RepoConfig } from "../domain/repo-config.js";
+import type { CheckConclusion, CheckName } from "../domain/checks.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import type { Annotation } from "./annotations/annotation.js";
-
-export type { CheckConclusion, CheckName } from "../forge/forge.js";
+import type { Annotation } from "../domain/checks.js";
 
 /** What the checks engine reads of `checks:` (the fork policy is the caller's business). */
 export type ChecksCommands = Pick<

@@ -1,4 +1,4 @@
-import type { CheckConclusion } from "../forge/forge.js";
+import type { CheckConclusion } from "../domain/checks.js";
 import { formatDuration } from "./check-text.js";
 import type { CheckResult } from "./check-types.js";
 

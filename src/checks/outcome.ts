@@ -1,5 +1,5 @@
-import type { CheckConclusion } from "../forge/forge.js";
-import type { Annotation } from "./annotations/annotation.js";
+import type { CheckConclusion } from "../domain/checks.js";
+import type { Annotation } from "../domain/checks.js";
 import type { OutputSection } from "./check-text.js";
 
 /** A check's result before timing and GitHub's limits are applied. */

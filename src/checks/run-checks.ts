@@ -10,8 +10,8 @@ import { lstatSync } from "node:fs";
 import { realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { CHECK_NAMES, type CheckName } from "../forge/forge.js";
-import type { Annotation } from "./annotations/annotation.js";
+import { CHECK_NAMES, type CheckName } from "../domain/checks.js";
+import type { Annotation } from "../domain/checks.js";
 import { MAX_ANNOTATIONS, parseAnnotations } from "./annotations/parse-annotations.js";
 import {
   commandMarkdown,
@@ -19,8 +19,8 @@ import {
   inlineCode,
   limitSummary,
   outputText,
-  plural,
 } from "./check-text.js";
+import { plural } from "../util/plural.js";
 import type { CheckResult, ChecksInput } from "./check-types.js";
 import { prepareBaseCheckout, readTestFile, type BaseCheckoutResult } from "./base-checkout.js";
 import type { NetworkPolicy } from "../sandbox/sandbox.js";
@@ -38,7 +38,7 @@ import {
   type CommandRun,
 } from "./run-command.js";
 
-export type { CheckConclusion, CheckName, CheckResult, ChecksInput } from "./check-types.js";
+export type { CheckResult, ChecksInput } from "./check-types.js";
 
 type CommandKey = "tests" | "lint" | "format";
 

@@ -12,15 +12,15 @@ import {
   anyFailed,
 } from "../checks/format-results.js";
 import { runChecks, type CheckResult } from "../checks/run-checks.js";
-import { loadLocalConfig } from "../config/load-local-config.js";
-import { ConfigError } from "../config/repo-config.js";
+import { loadLocalConfig } from "../forge/local-config.js";
+import { ConfigError } from "../domain/repo-config.js";
 import { LocalFiles } from "../forge/local-files.js";
 import { findReproductionTests } from "../pipeline/find-research/reproduction-tests.js";
 import { childEnv } from "../process/command-line.js";
 import { runProcess } from "../process/run-process.js";
 import { parseSpec } from "../spec/parse-spec.js";
 import { isSafeSpecId } from "../spec/spec-id.js";
-import { secretsFromEnv } from "../config/process-secrets.js";
+import { secretsFromEnv } from "./process-secrets.js";
 import { createRedactor } from "../util/redact.js";
 import { isSafeRepoPath, normalizeRepoPath } from "../util/repo-path.js";
 import {

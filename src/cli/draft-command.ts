@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { loadLocalConfig } from "../config/load-local-config.js";
-import { ConfigError } from "../config/repo-config.js";
+import { loadLocalConfig } from "../forge/local-config.js";
+import { ConfigError } from "../domain/repo-config.js";
 import { LocalFiles } from "../forge/local-files.js";
 import { draftForIssue } from "../pipeline/draft-spec/draft-for-issue.js";
 import { describeResearchOutcome } from "../pipeline/find-research/describe-outcome.js";

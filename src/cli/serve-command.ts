@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { secretsFromEnv } from "../config/process-secrets.js";
+import { secretsFromEnv } from "./process-secrets.js";
 import { createLogger, logFormatFromEnv } from "../observability/logger.js";
 import { hasAppCredentials, readAppEnv, StartupError } from "./app-env.js";
 import { EXIT, parseCommandArgs, type Command, type Output } from "./command.js";

@@ -1,5 +1,5 @@
-import type { Annotation } from "../checks/annotations/annotation.js";
-import type { StatusUpdate } from "../pipeline/status/status-comment.js";
+import type { CheckName, CheckRunUpdate } from "../domain/checks.js";
+import type { StatusUpdate } from "../domain/status.js";
 import type { RepoFiles } from "./repo-files.js";
 
 /**
@@ -81,26 +81,4 @@ export interface PullRequestDraft {
   title: string;
   body: string;
   draft: boolean;
-}
-
-export const CHECK_NAMES = [
-  "chant/reproduction",
-  "chant/tests",
-  "chant/lint",
-  "chant/format",
-] as const;
-export type CheckName = (typeof CHECK_NAMES)[number];
-
-export type CheckConclusion =
-  "success" | "failure" | "neutral" | "skipped" | "cancelled" | "timed_out" | "action_required";
-
-export interface CheckRunUpdate {
-  status: "queued" | "in_progress" | "completed";
-  conclusion?: CheckConclusion;
-  startedAt?: string;
-  completedAt?: string;
-  title?: string;
-  summary?: string;
-  text?: string;
-  annotations?: Annotation[];
 }

@@ -1,12 +1,12 @@
 import type { Logger } from "pino";
-import { fitCheckRunBytes } from "../checks/check-text.js";
+import { fitCheckRunBytes } from "../domain/checks.js";
 import type { ProbotOctokit } from "probot";
 import {
   isStatusComment,
   readStatusState,
   renderStatusComment,
   type StatusUpdate,
-} from "../pipeline/status/status-comment.js";
+} from "../domain/status.js";
 import { redactKnownTokens } from "../util/redact.js";
 import { MAX_READ_BYTES } from "./local-files.js";
 import {
@@ -16,8 +16,6 @@ import {
 } from "./status-comment-store.js";
 import { GIT_TOKEN_REQUEST } from "./scoped-installation-auth.js";
 import type {
-  CheckName,
-  CheckRunUpdate,
   Forge,
   GitAccess,
   IssueInfo,
@@ -27,6 +25,7 @@ import type {
   ReactionTarget,
   RepoInfo,
 } from "./forge.js";
+import type { CheckName, CheckRunUpdate } from "../domain/checks.js";
 import type { FileRead, RepoFileEntry, RepoFiles } from "./repo-files.js";
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;

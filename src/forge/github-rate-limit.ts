@@ -1,3 +1,4 @@
+import { RateLimitedError } from "../domain/errors.js";
 import type { Logger } from "pino";
 import type { Octokit } from "./github-forge.js";
 
@@ -23,18 +24,6 @@ export function withRateLimitPolicy(options: Record<string, unknown>): Record<st
     retry: OCTOKIT_RETRY_OPTIONS,
     throttle: { ...throttle, onRateLimit: () => false, onSecondaryRateLimit: () => false },
   };
-}
-
-export class RateLimitedError extends Error {
-  override readonly name = "RateLimitedError";
-  constructor(
-    readonly waitedMs: number,
-    readonly request: string,
-  ) {
-    super(
-      `GitHub kept rate limiting ${request}; gave up after waiting ${Math.round(waitedMs / 1000)} s`,
-    );
-  }
 }
 
 export interface RateLimitOptions {

@@ -6,10 +6,8 @@ import {
   STEP_TITLES,
   type StatusState,
   type StatusUpdate,
-} from "../pipeline/status/status-comment.js";
+} from "../domain/status.js";
 import type {
-  CheckName,
-  CheckRunUpdate,
   Forge,
   GitAccess,
   IssueInfo,
@@ -17,6 +15,7 @@ import type {
   PullRequestInfo,
   RepoInfo,
 } from "./forge.js";
+import type { CheckName, CheckRunUpdate } from "../domain/checks.js";
 import { LocalFiles } from "./local-files.js";
 import type { RepoFiles } from "./repo-files.js";
 

@@ -1,7 +1,7 @@
 import type { JobType } from "bullmq";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Agent, AgentOutcome } from "../agents/agent.js";
-import type { CheckConclusion, CheckName } from "../forge/forge.js";
+import type { CheckConclusion, CheckName } from "../domain/checks.js";
 
 /**
  * The app's Prometheus metrics, all in ONE registry per `createMetrics()`

@@ -1,5 +1,5 @@
 import type { Agent } from "../agents/agent.js";
-import type { CheckConclusion } from "../forge/forge.js";
+import type { CheckConclusion } from "../domain/checks.js";
 import type { WorkerSettings } from "../worker/start-workers.js";
 import type { JobOutcome, Metrics } from "./metrics.js";
 

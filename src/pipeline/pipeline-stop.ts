@@ -1,7 +1,7 @@
-import { ConfigError } from "../config/repo-config.js";
-import { RateLimitedError } from "../forge/github-rate-limit.js";
+import { ConfigError } from "../domain/repo-config.js";
+import { RateLimitedError } from "../domain/errors.js";
 import { SpecError } from "../spec/spec-error.js";
-import type { Phase } from "./status/status-comment.js";
+import type { Phase } from "../domain/status.js";
 import { GitError } from "../process/git.js";
 
 /** Every way a run ends short of a pull request, by name. */

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Agent, AgentResult } from "../agents/agent.js";
-import type { RepoConfig } from "../config/repo-config.js";
+import type { RepoConfig } from "../domain/repo-config.js";
 import type { Forge, ReactionTarget } from "../forge/forge.js";
 import { uncheckedCriteria } from "../spec/acceptance-criteria.js";
 import { sections, sectionText } from "../spec/markdown.js";
@@ -27,11 +27,11 @@ import {
   type StatusState,
   type StepName,
   type StepState,
-} from "./status/status-comment.js";
+} from "../domain/status.js";
 import { verifyResult, type VerifiedResult } from "./verify-result/verify-result.js";
 import { prepareWorkspace, type Workspace } from "./workspace/prepare-workspace.js";
-import { isShutdown } from "../worker/shutdown.js";
-import { plural } from "../checks/check-text.js";
+import { isShutdown } from "../domain/shutdown.js";
+import { plural } from "../util/plural.js";
 
 export interface ImplementRequest extends ResearchRequestInput {
   /** Who asked: review is requested from them. */

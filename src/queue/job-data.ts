@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CHECK_NAMES } from "../forge/forge.js";
+import { CHECK_NAMES } from "../domain/checks.js";
 
 /**
  * What a job carries through Redis: ids, numbers and shas only. Never a

@@ -15,7 +15,7 @@ import {
 import { SpecError } from "./spec-error.js";
 import { specIdFromPath } from "./spec-id.js";
 import { splitFrontmatter } from "./split-frontmatter.js";
-import { parseYaml, YamlSyntaxError, type YamlDocument } from "./yaml.js";
+import { parseYaml, YamlSyntaxError, type YamlDocument } from "../util/yaml.js";
 
 /** Files larger than this are not specs anyone wrote by hand or by agent; they are refused unread. */
 export const MAX_SPEC_BYTES = 1024 * 1024;

@@ -1,7 +1,7 @@
 import { isStrictStatus, isStrictType, SPEC_FIELDS } from "./frontmatter.js";
 import type { ParsedSpec } from "./parse-spec.js";
 import { isSpecId } from "./spec-id.js";
-import { stringifyYaml } from "./yaml.js";
+import { stringifyYaml } from "../util/yaml.js";
 
 export type SpecDocument = Pick<ParsedSpec, "frontmatter" | "extraFields" | "body" | "eol">;
 

@@ -1,10 +1,10 @@
 import type { Context } from "probot";
-import { ConfigError } from "../config/repo-config.js";
+import { ConfigError } from "../domain/repo-config.js";
 import type { ReactionTarget } from "../forge/forge.js";
-import { freshStatus, pendingSteps, withNotice } from "../pipeline/status/status-comment.js";
+import { freshStatus, pendingSteps, withNotice } from "../domain/status.js";
 import { enqueueImplement } from "../queue/enqueue.js";
 import type { ImplementJob } from "../queue/job-data.js";
-import { describeConfigError, readRepoConfig, type LoadedConfig } from "./load-repo-config.js";
+import { describeConfigError, readRepoConfig, type LoadedConfig } from "../forge/github-config.js";
 import { acknowledge, bestEffort, forgeFor, knownFromPayload, type WebDeps } from "./web-deps.js";
 
 export type ImplementationRequest = Omit<ImplementJob, "installationId" | "repo" | "deliveryId">;

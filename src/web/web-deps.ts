@@ -3,7 +3,7 @@ import { GitHubForge, type Mutex } from "../forge/github-forge.js";
 import type { ChantQueues } from "../queue/chant-queues.js";
 import { RedisStatusCommentStore } from "../queue/redis-status-store.js";
 import { validKnown, type KnownData } from "../queue/job-data.js";
-import type { LoadedConfig } from "./load-repo-config.js";
+import type { LoadedConfig } from "../forge/github-config.js";
 import {
   claimDelivery,
   completeDelivery,

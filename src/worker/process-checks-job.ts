@@ -1,13 +1,13 @@
 import { WaitingError, type Job } from "bullmq";
 import type { Logger } from "pino";
-import { CONFIG_PATH, ConfigError, validateRepoConfig } from "../config/repo-config.js";
-import { CHECK_NAMES, type CheckName } from "../forge/forge.js";
+import { CONFIG_PATH, ConfigError, validateRepoConfig } from "../domain/repo-config.js";
+import { CHECK_NAMES, type CheckName } from "../domain/checks.js";
 import { NotABranchHead, runChecksForCommit } from "../pipeline/checks/run-checks-for-commit.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { checksJobSchema, type ChecksJob } from "../queue/job-data.js";
-import { loadRepoConfig } from "../web/load-repo-config.js";
+import { loadRepoConfig } from "../forge/github-config.js";
 import type { ForgeFactory } from "./forge-factory.js";
-import { isShutdown } from "./shutdown.js";
+import { isShutdown } from "../domain/shutdown.js";
 
 export interface ChecksWorkerDeps {
   forges: ForgeFactory;

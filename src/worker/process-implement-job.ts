@@ -2,16 +2,16 @@ import { WaitingError, type Job } from "bullmq";
 import type { Logger } from "pino";
 import type { Agent } from "../agents/agent.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import { CONFIG_PATH, ConfigError, validateRepoConfig } from "../config/repo-config.js";
+import { CONFIG_PATH, ConfigError, validateRepoConfig } from "../domain/repo-config.js";
 import type { GitHubForge } from "../forge/github-forge.js";
 import type { ChantQueues } from "../queue/chant-queues.js";
 import { enqueueChecks, isCancelRequested } from "../queue/enqueue.js";
 import { implementJobSchema, type ImplementJob, type KnownData } from "../queue/job-data.js";
 import { runImplementation, type ImplementOutcome } from "../pipeline/run-implementation.js";
-import { freshStatus } from "../pipeline/status/status-comment.js";
-import { describeConfigError, readRepoConfig, type LoadedConfig } from "../web/load-repo-config.js";
+import { freshStatus } from "../domain/status.js";
+import { describeConfigError, readRepoConfig, type LoadedConfig } from "../forge/github-config.js";
 import type { ForgeFactory } from "./forge-factory.js";
-import { isShutdown } from "./shutdown.js";
+import { isShutdown } from "../domain/shutdown.js";
 
 export interface ImplementWorkerDeps {
   queues: ChantQueues;

@@ -10,7 +10,7 @@ import { CANCEL_CHANNEL } from "../queue/enqueue.js";
 import type { ForgeFactory } from "./forge-factory.js";
 import { processChecksJob, type ChecksWorkerDeps } from "./process-checks-job.js";
 import { processImplementJob, type ImplementWorkerDeps } from "./process-implement-job.js";
-import { SHUTDOWN_REASON } from "./shutdown.js";
+import { SHUTDOWN_REASON } from "../domain/shutdown.js";
 import { removeStaleWorkspaces } from "./stale-workspaces.js";
 
 export interface WorkerSettings {

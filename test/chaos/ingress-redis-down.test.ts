@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readStatusState } from "../../src/pipeline/status/status-comment.js";
+import { readStatusState } from "../../src/domain/status.js";
 import { ChaosStack, REPO, type ServingProcess } from "../support/chaos-stack.js";
 import { TEST_REDIS_URL } from "../support/redis.js";
 import { TcpProxy } from "../support/tcp-proxy.js";

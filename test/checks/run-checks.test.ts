@@ -3,11 +3,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../src/sandbox/sandbox.js";
 import { testSandbox } from "../support/sandbox.js";
-import { MAX_CHECK_TEXT } from "../../src/checks/check-text.js";
+import { MAX_CHECK_TEXT } from "../../src/domain/checks.js";
 import { runChecks, type CheckResult, type ChecksInput } from "../../src/checks/run-checks.js";
-import { loadLocalConfig } from "../../src/config/load-local-config.js";
+import { loadLocalConfig } from "../../src/forge/local-config.js";
 import type { ChecksCommands } from "../../src/checks/check-types.js";
-import type { CheckName } from "../../src/forge/forge.js";
+import type { CheckName } from "../../src/domain/checks.js";
 import { createRedactor, redactKnownTokens } from "../../src/util/redact.js";
 import {
   checkRepo,

@@ -4,7 +4,7 @@ import {
   DEFAULT_CONFIG,
   parseRepoConfig,
   validateRepoConfig,
-} from "../../src/config/repo-config.js";
+} from "../../src/domain/repo-config.js";
 
 const WHERE = "octo/repo:.github/chant.yml@main";
 

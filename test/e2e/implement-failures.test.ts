@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readStatusState } from "../../src/pipeline/status/status-comment.js";
+import { readStatusState } from "../../src/domain/status.js";
 import { activeImplementJob, enqueueImplement, requestCancel } from "../../src/queue/enqueue.js";
 import { AGENTS, drained, finished, startStack, type Stack } from "../support/e2e-stack.js";
 import { runGit, secondaryRateLimit } from "../support/fake-github/index.js";

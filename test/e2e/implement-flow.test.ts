@@ -4,7 +4,7 @@ import { agentFromEnv } from "../../src/agents/agent.js";
 import { noMutex } from "../../src/forge/github-forge.js";
 import { githubForges } from "../../src/worker/forge-factory.js";
 import { parseSpec } from "../../src/spec/parse-spec.js";
-import { readStatusState } from "../../src/pipeline/status/status-comment.js";
+import { readStatusState } from "../../src/domain/status.js";
 import { enqueueImplement } from "../../src/queue/enqueue.js";
 import { processImplementJob } from "../../src/worker/process-implement-job.js";
 import { drained, finished, startStack, type Stack } from "../support/e2e-stack.js";

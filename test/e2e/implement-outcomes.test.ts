@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createMetrics } from "../../src/observability/metrics.js";
-import { readStatusState } from "../../src/pipeline/status/status-comment.js";
+import { readStatusState } from "../../src/domain/status.js";
 import { enqueueImplement } from "../../src/queue/enqueue.js";
 import { parseSpec } from "../../src/spec/parse-spec.js";
 import { drained, finished, startStack, type Stack } from "../support/e2e-stack.js";

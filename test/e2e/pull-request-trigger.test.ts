@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readStatusState } from "../../src/pipeline/status/status-comment.js";
+import { readStatusState } from "../../src/domain/status.js";
 import { enqueueImplement } from "../../src/queue/enqueue.js";
 import { finished, startStack, type Stack } from "../support/e2e-stack.js";
 import { FIXTURE_REPOS } from "../support/memory-files.js";

@@ -2,7 +2,7 @@ import nock from "nock";
 import { pino } from "pino";
 import { ProbotOctokit } from "probot";
 import { describe, expect, it } from "vitest";
-import type { Annotation } from "../../src/checks/annotations/annotation.js";
+import type { Annotation } from "../../src/domain/checks.js";
 import { GitHubForge, type Octokit } from "../../src/forge/github-forge.js";
 
 const API = "https://api.github.com";

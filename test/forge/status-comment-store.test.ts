@@ -8,7 +8,7 @@ import { pino } from "pino";
 import { ProbotOctokit } from "probot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GitHubForge, type Octokit } from "../../src/forge/github-forge.js";
-import { freshStatus, readStatusState } from "../../src/pipeline/status/status-comment.js";
+import { freshStatus, readStatusState } from "../../src/domain/status.js";
 import type { ChantQueues } from "../../src/queue/chant-queues.js";
 import { RedisStatusCommentStore } from "../../src/queue/redis-status-store.js";
 import { openTestQueues } from "../support/redis.js";

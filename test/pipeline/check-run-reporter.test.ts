@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CheckResult } from "../../src/checks/check-types.js";
-import type { CheckName, CheckRunUpdate, Forge } from "../../src/forge/forge.js";
+import type { Forge } from "../../src/forge/forge.js";
+import type { CheckName, CheckRunUpdate } from "../../src/domain/checks.js";
 import { CheckRunReporter } from "../../src/pipeline/checks/check-run-reporter.js";
 
 /** Only what the reporter calls: every write, in order. */

@@ -5,7 +5,7 @@ import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { agentFromEnv } from "../../src/agents/agent.js";
 import { bundledPrompt } from "../../src/agents/render-prompt.js";
-import { DEFAULT_CONFIG, type RepoConfig } from "../../src/config/repo-config.js";
+import { DEFAULT_CONFIG, type RepoConfig } from "../../src/domain/repo-config.js";
 import { LocalForge } from "../../src/forge/local-forge.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { runImplementation } from "../../src/pipeline/run-implementation.js";

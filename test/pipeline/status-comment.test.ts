@@ -5,7 +5,7 @@ import {
   readStatusState,
   renderStatusComment,
   withNotice,
-} from "../../src/pipeline/status/status-comment.js";
+} from "../../src/domain/status.js";
 
 describe("the status comment", () => {
   it("carries its own state: what is rendered reads back", () => {

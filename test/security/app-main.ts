@@ -11,7 +11,7 @@
 import { createProbot, ProbotOctokit } from "probot";
 import { agentFromEnv } from "../../src/agents/agent.js";
 import { readAppEnv } from "../../src/cli/app-env.js";
-import { secretsFromEnv } from "../../src/config/process-secrets.js";
+import { secretsFromEnv } from "../../src/cli/process-secrets.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { ChantQueues } from "../../src/queue/chant-queues.js";
 import { RedisMutex } from "../../src/queue/redis-mutex.js";

@@ -30,7 +30,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readStatusState } from "../../src/pipeline/status/status-comment.js";
+import { readStatusState } from "../../src/domain/status.js";
 import { enqueueChecks } from "../../src/queue/enqueue.js";
 import { APP_DIR } from "../../src/sandbox/sandbox-from-env.js";
 import { AGENTS } from "../support/e2e-stack.js";

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shellQuote } from "../../src/process/command-line.js";
-import { readStatusState } from "../../src/pipeline/status/status-comment.js";
+import { readStatusState } from "../../src/domain/status.js";
 import { parseSpec } from "../../src/spec/parse-spec.js";
 import { isSafeRepoPath } from "../../src/util/repo-path.js";
 import { oneLine } from "../../src/util/untrusted-text.js";

@@ -11,7 +11,7 @@ import { Writable } from "node:stream";
 import fc from "fast-check";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHECK_NAMES } from "../../src/forge/forge.js";
+import { CHECK_NAMES } from "../../src/domain/checks.js";
 import { noMutex } from "../../src/forge/github-forge.js";
 import type { ChantQueues } from "../../src/queue/chant-queues.js";
 import type { ChecksJob, ImplementJob } from "../../src/queue/job-data.js";

@@ -5,7 +5,7 @@ import { acceptanceCriteria } from "../../src/spec/acceptance-criteria.js";
 import { firstHeading } from "../../src/spec/markdown.js";
 import { parseSpec, type ParsedSpec } from "../../src/spec/parse-spec.js";
 import { serializeSpec } from "../../src/spec/serialize-spec.js";
-import { parseYaml } from "../../src/spec/yaml.js";
+import { parseYaml } from "../../src/util/yaml.js";
 import { meaning } from "../support/spec-meaning.js";
 
 /**

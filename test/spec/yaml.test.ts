@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_YAML_ALIASES, parseYaml, YamlSyntaxError } from "../../src/spec/yaml.js";
+import { MAX_YAML_ALIASES, parseYaml, YamlSyntaxError } from "../../src/util/yaml.js";
 
 function yamlError(text: string): YamlSyntaxError {
   try {

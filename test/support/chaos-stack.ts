@@ -10,7 +10,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
-import { readStatusState } from "../../src/pipeline/status/status-comment.js";
+import { readStatusState } from "../../src/domain/status.js";
 import { shellQuote } from "../../src/process/command-line.js";
 import type { ChantQueues } from "../../src/queue/chant-queues.js";
 import type { QueueSettings } from "../../src/queue/connection.js";

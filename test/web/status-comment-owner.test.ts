@@ -12,7 +12,7 @@ import {
   readStatusState,
   renderStatusComment,
   withNotice,
-} from "../../src/pipeline/status/status-comment.js";
+} from "../../src/domain/status.js";
 import { installationOctokit } from "../fake-github/octokit.js";
 import { FakeGitHub } from "../support/fake-github/index.js";
 

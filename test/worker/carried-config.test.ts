@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
+import { DEFAULT_CONFIG } from "../../src/domain/repo-config.js";
 import type { GitHubForge } from "../../src/forge/github-forge.js";
 import { carriedConfig } from "../../src/worker/process-implement-job.js";
 

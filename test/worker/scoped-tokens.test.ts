@@ -6,8 +6,8 @@ import { createProbot, ProbotOctokit, type Probot } from "probot";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { GitHubForge } from "../../src/forge/github-forge.js";
 import { SIBLING_CONTENTS_PERMISSIONS } from "../../src/forge/scoped-installation-auth.js";
-import { freshStatus } from "../../src/pipeline/status/status-comment.js";
-import { loadRepoConfig } from "../../src/web/load-repo-config.js";
+import { freshStatus } from "../../src/domain/status.js";
+import { loadRepoConfig } from "../../src/forge/github-config.js";
 import {
   githubForges,
   JOB_TOKEN_PERMISSIONS,

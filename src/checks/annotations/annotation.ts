@@ -1,21 +1,5 @@
+import type { Annotation, AnnotationLevel } from "../../domain/checks.js";
 import { toInt } from "./output-lines.js";
-/** A GitHub check-run annotation (the fields the checks API takes). */
-export interface Annotation {
-  /** Relative to the repository root, forward slashes. */
-  path: string;
-  start_line: number;
-  end_line: number;
-  /** Only when start_line === end_line (a GitHub rule). */
-  start_column?: number;
-  end_column?: number;
-  annotation_level: AnnotationLevel;
-  /** At most 64 KiB (GitHub's limit). */
-  message: string;
-  /** E.g. the rule id "no-unused-vars", or "prettier". */
-  title?: string;
-}
-
-export type AnnotationLevel = "notice" | "warning" | "failure";
 
 /**
  * An annotation as one format parser read it: the path as the tool printed it,

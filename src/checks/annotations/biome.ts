@@ -1,4 +1,5 @@
-import type { AnnotationLevel, RawAnnotation } from "./annotation.js";
+import type { RawAnnotation } from "./annotation.js";
+import type { AnnotationLevel } from "../../domain/checks.js";
 import { outputLines, toInt } from "./output-lines.js";
 
 // The severity marker in front of a diagnostic's message.

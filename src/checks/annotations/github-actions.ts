@@ -1,4 +1,5 @@
-import type { AnnotationLevel, RawAnnotation } from "./annotation.js";
+import type { RawAnnotation } from "./annotation.js";
+import type { AnnotationLevel } from "../../domain/checks.js";
 import { outputLines, toInt } from "./output-lines.js";
 
 // `::error file=src/a.js,line=1,endLine=1,col=7,endColumn=13,title=rule::message`

@@ -1,4 +1,6 @@
-import type { Annotation, AnnotationParser, RawAnnotation } from "./annotation.js";
+import { cutUtf8 } from "../../util/utf8.js";
+import type { AnnotationParser, RawAnnotation } from "./annotation.js";
+import type { Annotation } from "../../domain/checks.js";
 import { parseBiome } from "./biome.js";
 import { parseClippyShort } from "./clippy-short.js";
 import { parseEslintStylish } from "./eslint-stylish.js";
@@ -136,15 +138,4 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** Trims, drops the characters above and replaces half surrogate pairs (not text). */
 function cleanText(text: string): string {
   return text.replace(CONTROL, "").replace(LONE_SURROGATE, "\uFFFD").trim();
-}
-
-/** Cuts to at most `maxBytes` of UTF-8, never inside a character. */
-export function cutUtf8(text: string, maxBytes: number): string {
-  if (text.length * 3 <= maxBytes) return text;
-  const bytes = Buffer.from(text, "utf8");
-  if (bytes.length <= maxBytes) return text;
-  // Back up to the start of a character (continuation bytes are 10xxxxxx).
-  let end = maxBytes;
-  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString("utf8");
 }

@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
 import { toCheckRunUpdate } from "../../checks/check-run-update.js";
 import type { CheckResult } from "../../checks/check-types.js";
-import type { CheckName, Forge } from "../../forge/forge.js";
+import type { Forge } from "../../forge/forge.js";
+import type { CheckName } from "../../domain/checks.js";
 
 /** Checks still running this long after the job started are shown `in_progress` first. */
 export const IN_PROGRESS_AFTER_MS = 2000;

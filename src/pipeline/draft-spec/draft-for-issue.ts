@@ -8,8 +8,8 @@ import {
   draftImplementationSpec,
   type CompanionFile,
   type DraftedSpec,
-  type DraftStatus,
 } from "./draft-implementation-spec.js";
+import { type DraftStatus } from "../../domain/repo-config.js";
 
 export type FoundResearch = Extract<ResearchOutcome, { kind: "found" | "ambiguous" }>;
 

@@ -1,3 +1,4 @@
+import type { DraftStatus } from "../../domain/repo-config.js";
 import type { SpecFrontmatter } from "../../spec/frontmatter.js";
 import { closeFences, cutMarkdown, demoteHeadings, plainText } from "../../spec/markdown.js";
 import type { ParsedSpec } from "../../spec/parse-spec.js";
@@ -16,10 +17,6 @@ import {
 import { isSafeRepoPath, isTestPath } from "../../util/repo-path.js";
 import { oneLine } from "../../util/untrusted-text.js";
 import { SPECS_DIR, type ResearchChain } from "../find-research/find-research-spec.js";
-
-/** Statuses a drafted spec may start in (chant refuses to work a `ready` spec). */
-export const DRAFT_STATUSES = ["pending", "paused", "blocked"] as const;
-export type DraftStatus = (typeof DRAFT_STATUSES)[number];
 
 /** A file the draft brings along in the same commit (the implement prompt chant needs to run it). */
 export interface CompanionFile {

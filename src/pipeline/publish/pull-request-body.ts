@@ -1,9 +1,9 @@
 import type { AgentResult } from "../../agents/agent.js";
-import { plural } from "../../checks/check-text.js";
+import { plural } from "../../util/plural.js";
 import type { AcceptanceCriterion } from "../../spec/acceptance-criteria.js";
 import { demoteHeadings, balanceFences, sections, sectionText } from "../../spec/markdown.js";
 import type { ParsedSpec } from "../../spec/parse-spec.js";
-import { formatDuration } from "../status/status-comment.js";
+import { formatDuration } from "../../domain/status.js";
 
 /** GitHub refuses pull request bodies over 65,536 characters. */
 const MAX_BODY = 60_000;

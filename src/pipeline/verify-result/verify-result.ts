@@ -1,5 +1,5 @@
 import type { AgentResult } from "../../agents/agent.js";
-import type { RepoConfig } from "../../config/repo-config.js";
+import type { RepoConfig } from "../../domain/repo-config.js";
 import { uncheckedCriteria, type AcceptanceCriterion } from "../../spec/acceptance-criteria.js";
 import { sections, sectionText } from "../../spec/markdown.js";
 import { parseSpec, type ParsedSpec } from "../../spec/parse-spec.js";

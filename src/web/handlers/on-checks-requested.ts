@@ -1,10 +1,10 @@
 import type { Context } from "probot";
-import { ConfigError } from "../../config/repo-config.js";
-import { CHECK_NAMES, type CheckName } from "../../forge/forge.js";
+import { ConfigError } from "../../domain/repo-config.js";
+import { CHECK_NAMES, type CheckName } from "../../domain/checks.js";
 import { enqueueChecks } from "../../queue/enqueue.js";
 import type { ChecksJob } from "../../queue/job-data.js";
 import { isBot, mayTrigger, roleOf } from "../authorize.js";
-import { loadRepoConfig } from "../load-repo-config.js";
+import { loadRepoConfig } from "../../forge/github-config.js";
 import { knownFromPayload, onceForDelivery, type WebDeps, noteDelivery } from "../web-deps.js";
 
 function isOurCheck(name: string): name is CheckName {

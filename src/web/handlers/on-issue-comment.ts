@@ -1,6 +1,6 @@
 import type { Context } from "probot";
-import { ConfigError } from "../../config/repo-config.js";
-import { freshStatus, withNotice } from "../../pipeline/status/status-comment.js";
+import { ConfigError } from "../../domain/repo-config.js";
+import { freshStatus, withNotice } from "../../domain/status.js";
 import {
   activeImplementJob,
   enqueueChecks,
@@ -9,7 +9,11 @@ import {
   requestCancel,
 } from "../../queue/enqueue.js";
 import { isBot, mayTrigger, refusalNotice, roleOf } from "../authorize.js";
-import { describeConfigError, readRepoConfig, type LoadedConfig } from "../load-repo-config.js";
+import {
+  describeConfigError,
+  readRepoConfig,
+  type LoadedConfig,
+} from "../../forge/github-config.js";
 import { COMMAND_HELP, parseCommand, type ChantCommand } from "../parse-command.js";
 import { takePoliteReply } from "../polite-reply.js";
 import { requestImplementation } from "../request-implementation.js";

@@ -1,8 +1,12 @@
 import type { Context } from "probot";
-import { ConfigError, DEFAULT_CONFIG } from "../../config/repo-config.js";
-import { freshStatus, withNotice } from "../../pipeline/status/status-comment.js";
+import { ConfigError, DEFAULT_CONFIG } from "../../domain/repo-config.js";
+import { freshStatus, withNotice } from "../../domain/status.js";
 import { isBot, mayTrigger, refusalNotice, roleOf } from "../authorize.js";
-import { describeConfigError, readRepoConfig, type LoadedConfig } from "../load-repo-config.js";
+import {
+  describeConfigError,
+  readRepoConfig,
+  type LoadedConfig,
+} from "../../forge/github-config.js";
 import { requestImplementation } from "../request-implementation.js";
 import {
   acknowledge,

@@ -1,6 +1,9 @@
 import { z } from "zod";
-import { DRAFT_STATUSES } from "../pipeline/draft-spec/draft-implementation-spec.js";
-import { parseYaml, YamlSyntaxError, type YamlDocument } from "../spec/yaml.js";
+import { parseYaml, YamlSyntaxError, type YamlDocument } from "../util/yaml.js";
+
+/** Statuses a drafted spec may start in (chant refuses to work a `ready` spec). */
+export const DRAFT_STATUSES = ["pending", "paused", "blocked"] as const;
+export type DraftStatus = (typeof DRAFT_STATUSES)[number];
 
 /** Where a repository keeps its chant-bot settings, read from its default branch. */
 export const CONFIG_PATH = ".github/chant.yml";

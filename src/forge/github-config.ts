@@ -1,4 +1,4 @@
-import type { Octokit } from "../forge/github-forge.js";
+import type { Octokit } from "./github-forge.js";
 import {
   CONFIG_PATH,
   ConfigError,
@@ -6,7 +6,7 @@ import {
   parseRepoConfig,
   validateRepoConfig,
   type RepoConfig,
-} from "../config/repo-config.js";
+} from "../domain/repo-config.js";
 
 export interface LoadedConfig {
   config: RepoConfig;

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { plural } from "../../checks/check-text.js";
-import { formatDuration } from "../../util/format-duration.js";
+import { plural } from "../util/plural.js";
+import { formatDuration } from "../util/format-duration.js";
 
 export { formatDuration };
 
