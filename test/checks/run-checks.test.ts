@@ -32,7 +32,7 @@ type Checks = ChecksCommands;
 /** kv-store's commands, without npm (its start-up would only slow the tests down). */
 const KV_CHECKS: Checks = {
   reproduction: "node --test {tests}",
-  tests: "node --test test/",
+  tests: "node --test",
   lint: "node scripts/lint.js",
   format: "node scripts/format-check.js",
   timeout_minutes: 5,

@@ -42,7 +42,7 @@ target_files:
 /** kv-store's commands without npm start-up (keeps the suite fast). */
 const NODE_CONFIG = `checks:
   reproduction: node --test {tests}
-  tests: node --test test/
+  tests: node --test
   lint: node scripts/lint.js
   format: node scripts/format-check.js
   timeout_minutes: 1

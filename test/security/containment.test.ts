@@ -152,7 +152,7 @@ const CHANT_YML = `checks:
   setup: node scripts/probe.mjs setup
   setup_network: true
   reproduction: node --test {tests}
-  tests: node scripts/probe.mjs tests && node --test test/
+  tests: node scripts/probe.mjs tests && node --test
   lint: node scripts/probe.mjs lint
   format: node scripts/probe.mjs format
   timeout_minutes: 2
