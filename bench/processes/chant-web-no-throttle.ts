@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { createProbot, ProbotOctokit } from "probot";
 import { readAppEnv } from "../../src/cli/app-env.js";
 import { secretsFromEnv } from "../../src/cli/process-secrets.js";
-import type { Octokit } from "../../src/forge/github-forge.js";
+import type { Octokit } from "../../src/forge/github/octokit.js";
 import { createLogger, logFormatFromEnv } from "../../src/observability/logger.js";
 import { createMetrics, instrumentOctokit } from "../../src/observability/metrics.js";
 import { ChantQueues } from "../../src/queue/chant-queues.js";

@@ -12,9 +12,9 @@ import {
   anyFailed,
 } from "../checks/format-results.js";
 import { runChecks, type CheckResult } from "../checks/run-checks.js";
-import { loadLocalConfig } from "../forge/local-config.js";
+import { loadLocalConfig } from "../forge/local/local-config.js";
 import { ConfigError } from "../domain/repo-config.js";
-import { LocalFiles } from "../forge/local-files.js";
+import { LocalFiles } from "../process/local-files.js";
 import { findReproductionTests } from "../pipeline/find-research/reproduction-tests.js";
 import { childEnv } from "../process/command-line.js";
 import { runProcess } from "../process/run-process.js";

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { loadLocalConfig } from "../forge/local-config.js";
+import { loadLocalConfig } from "../forge/local/local-config.js";
 import { ConfigError } from "../domain/repo-config.js";
-import { LocalFiles } from "../forge/local-files.js";
+import { LocalFiles } from "../process/local-files.js";
 import { draftForIssue } from "../pipeline/draft-spec/draft-for-issue.js";
 import { describeResearchOutcome } from "../pipeline/find-research/describe-outcome.js";
 import { findResearchSpec } from "../pipeline/find-research/find-research-spec.js";

@@ -6,10 +6,9 @@ import { checkAgent } from "../agents/preflight.js";
 import { failureTails } from "./check-command.js";
 import { anyFailed, formatResultsTable } from "../checks/format-results.js";
 import type { CheckResult } from "../checks/run-checks.js";
-import { loadLocalConfig } from "../forge/local-config.js";
 import { secretsFromEnv } from "./process-secrets.js";
 import { ConfigError } from "../domain/repo-config.js";
-import { LocalForge } from "../forge/local-forge.js";
+import { LocalForge } from "../forge/local/local-forge.js";
 import { runChecksForCommit } from "../pipeline/checks/run-checks-for-commit.js";
 import { runImplementation } from "../pipeline/run-implementation.js";
 import { SandboxConfigError } from "../sandbox/sandbox.js";
@@ -67,11 +66,26 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
     const fail = failure(io, "implement", values.json);
 
     const workRoot = join(tmpdir(), "chant-bot-work");
+    let body: string | undefined;
+    try {
+      body = values["body-file"] ? await readFile(values["body-file"], "utf8") : undefined;
+    } catch (error) {
+      return fail(
+        `--body-file ${values["body-file"]} could not be read: ${(error as Error).message}`,
+      );
+    }
+    const forge = new LocalForge({
+      dir,
+      issueTitle: values.title,
+      issueBody: body,
+      print: io.err,
+      isTTY: io.isTTY,
+    });
     let config;
     let agent;
     let sandbox;
     try {
-      config = await loadLocalConfig(dir);
+      config = (await forge.repoConfig()).config;
       agent = agentFromEnv(process.env);
       sandbox = await openSandbox(process.env, {
         workRoot,
@@ -89,14 +103,6 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
         return fail(error.message);
       throw error;
     }
-    const body = values["body-file"] ? await readFile(values["body-file"], "utf8") : undefined;
-    const forge = new LocalForge({
-      dir,
-      issueTitle: values.title,
-      issueBody: body,
-      print: io.err,
-      isTTY: io.isTTY,
-    });
     const secrets = [...secretsFromEnv(), ...agentCredentialValues(process.env)];
     const controller = new AbortController();
     const interrupt = () => controller.abort(new Error("interrupted"));

@@ -176,3 +176,10 @@ export function parseRepoConfig(text: string, where: string): RepoConfig {
   }
   return validateRepoConfig(data, where, text);
 }
+
+/** The config as a forge read it, with what tells whether it changed since. */
+export interface LoadedConfig {
+  config: RepoConfig;
+  /** The blob id of the repository's own `.github/chant.yml`; null when it has none. */
+  sha: string | null;
+}

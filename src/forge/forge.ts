@@ -1,6 +1,7 @@
 import type { CheckName, CheckRunUpdate } from "../domain/checks.js";
+import type { LoadedConfig } from "../domain/repo-config.js";
 import type { StatusUpdate } from "../domain/status.js";
-import type { RepoFiles } from "./repo-files.js";
+import type { RepoFiles } from "../domain/repo-files.js";
 
 /**
  * Where the repository lives and where results go. The pipeline is written
@@ -12,6 +13,11 @@ import type { RepoFiles } from "./repo-files.js";
 export interface Forge {
   readonly kind: "github" | "local";
   repo(): Promise<RepoInfo>;
+  /**
+   * `.github/chant.yml` of the default branch, validated (a ConfigError says
+   * what is wrong), read once per forge. Never a pull request's head.
+   */
+  repoConfig(): Promise<LoadedConfig>;
   /** The repository's files at a ref (branch, tag or sha). */
   files(ref: string): RepoFiles;
   issue(number: number): Promise<IssueInfo>;

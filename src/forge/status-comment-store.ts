@@ -53,3 +53,10 @@ export class MemoryStatusCommentStore implements StatusCommentStore {
     this.records.delete(key);
   }
 }
+
+/** Serializes writers of one key across processes (a Redis lock in production). */
+export interface Mutex {
+  run<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export const noMutex: Mutex = { run: (_key, fn) => fn() };

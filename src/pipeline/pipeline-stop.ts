@@ -1,7 +1,7 @@
 import { ConfigError } from "../domain/repo-config.js";
 import { RateLimitedError } from "../domain/errors.js";
 import { SpecError } from "../spec/spec-error.js";
-import type { Phase } from "../domain/status.js";
+import { freshStatus, type Phase, type StatusState } from "../domain/status.js";
 import { GitError } from "../process/git.js";
 
 /** Every way a run ends short of a pull request, by name. */
@@ -58,7 +58,15 @@ export function describeStop(error: unknown): Described {
     return {
       phase: "refused",
       headline: "the configuration is invalid",
-      details: [error.message],
+      details: [
+        `\`${error.where}\` (on the default branch) is invalid, so nothing was started:`,
+        "",
+        ...error.problems.map(
+          (p) => `- ${p.line ? `line ${p.line}: ` : ""}${p.key ? `\`${p.key}\` ` : ""}${p.message}`,
+        ),
+        "",
+        "Fix the file on the default branch, then ask again.",
+      ],
       final: true,
     };
   }
@@ -94,4 +102,10 @@ export function describeStop(error: unknown): Described {
     ],
     final: false,
   };
+}
+
+/** A stop as the status comment says it, for a caller with no steps to show (the web side, a job refused before it began). */
+export function stopStatus(error: unknown): StatusState {
+  const { phase, headline, details } = describeStop(error);
+  return freshStatus(phase, headline, { details });
 }

@@ -1,4 +1,4 @@
-import type { Octokit } from "../forge/github-forge.js";
+import type { Octokit } from "../forge/github/octokit.js";
 
 /** The roles that may start work: anyone who could push the fix themselves. */
 export const ALLOWED_ROLES = ["admin", "maintain", "write"] as const;

@@ -1,10 +1,10 @@
 import type { Context } from "probot";
-import { ConfigError } from "../domain/repo-config.js";
+import { ConfigError, type LoadedConfig } from "../domain/repo-config.js";
 import type { ReactionTarget } from "../forge/forge.js";
 import { freshStatus, pendingSteps, withNotice } from "../domain/status.js";
+import { stopStatus } from "../pipeline/pipeline-stop.js";
 import { enqueueImplement } from "../queue/enqueue.js";
 import type { ImplementJob } from "../queue/job-data.js";
-import { describeConfigError, readRepoConfig, type LoadedConfig } from "../forge/github-config.js";
 import { acknowledge, bestEffort, forgeFor, knownFromPayload, type WebDeps } from "./web-deps.js";
 
 export type ImplementationRequest = Omit<ImplementJob, "installationId" | "repo" | "deliveryId">;
@@ -19,22 +19,17 @@ export async function requestImplementation(
   deps: WebDeps,
   request: ImplementationRequest,
   reactionTarget: ReactionTarget,
-  /** The config, when the caller already read (and validated) it. */
-  loaded?: LoadedConfig,
 ): Promise<void> {
   const forge = forgeFor(context, deps);
   const payload = context.payload as { installation?: { id: number }; repository: { id: number } };
   const { owner, repo } = context.repo();
+  let loaded: LoadedConfig;
   try {
-    loaded ??= await readRepoConfig(context.octokit, owner, repo);
+    loaded = await forge.repoConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     await acknowledge(context, deps, "report the invalid config", async () => {
-      await forge.ensureStatusComment(request.target, () =>
-        freshStatus("refused", "the configuration is invalid", {
-          details: describeConfigError(error),
-        }),
-      );
+      await forge.ensureStatusComment(request.target, () => stopStatus(error));
       await forge.react(reactionTarget, "confused");
     });
     return;

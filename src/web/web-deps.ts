@@ -1,9 +1,10 @@
 import type { Context } from "probot";
-import { GitHubForge, type Mutex } from "../forge/github-forge.js";
+import { GitHubForge } from "../forge/github/github-forge.js";
+import { type Mutex } from "../forge/status-comment-store.js";
 import type { ChantQueues } from "../queue/chant-queues.js";
 import { RedisStatusCommentStore } from "../queue/redis-status-store.js";
 import { validKnown, type KnownData } from "../queue/job-data.js";
-import type { LoadedConfig } from "../forge/github-config.js";
+import type { LoadedConfig } from "../domain/repo-config.js";
 import {
   claimDelivery,
   completeDelivery,
@@ -43,18 +44,27 @@ export function takeDeliveryNote(id: string): DeliveryOutcome | undefined {
   return outcome;
 }
 
+const forges = new WeakMap<Context, GitHubForge>();
+
+/** The delivery's forge: one per delivery, so what it read (the config, the repository) is read once. */
 export function forgeFor(context: Context, deps: WebDeps): GitHubForge {
-  const { owner, repo } = context.repo();
-  return new GitHubForge({
-    octokit: context.octokit,
-    owner,
-    name: repo,
-    appId: deps.appId,
-    mutex: deps.mutex,
-    log: context.log,
-    statusStore: new RedisStatusCommentStore(deps.queues.redis, deps.queues.prefix),
-    known: knownFromPayload(context) ?? {},
-  });
+  let forge = forges.get(context);
+  if (!forge) {
+    const { owner, repo } = context.repo();
+    const known = knownFromPayload(context);
+    forge = new GitHubForge({
+      octokit: context.octokit,
+      owner,
+      name: repo,
+      appId: deps.appId,
+      mutex: deps.mutex,
+      log: context.log,
+      statusStore: new RedisStatusCommentStore(deps.queues.redis, deps.queues.prefix),
+      known: { repo: known.repo, issue: known.issue },
+    });
+    forges.set(context, forge);
+  }
+  return forge;
 }
 
 /**

@@ -1,17 +1,14 @@
 import type { Logger } from "pino";
 import type { Probot } from "probot";
-import {
-  GitHubForge,
-  type GitHubForgeOptions,
-  type Mutex,
-  type Octokit,
-} from "../forge/github-forge.js";
-import { waitOutRateLimits } from "../forge/github-rate-limit.js";
+import { GitHubForge, type GitHubForgeOptions } from "../forge/github/github-forge.js";
+import { type Octokit } from "../forge/github/octokit.js";
+import { type Mutex } from "../forge/status-comment-store.js";
+import { waitOutRateLimits } from "../forge/github/rate-limit.js";
 import {
   createScopedInstallationAuth,
   InstallationTokens,
   type TokenPermissions,
-} from "../forge/scoped-installation-auth.js";
+} from "../forge/github/scoped-installation-auth.js";
 import { createRedactor } from "../util/redact.js";
 import type { StatusCommentStore } from "../forge/status-comment-store.js";
 
@@ -67,8 +64,9 @@ export const JOB_TOKEN_PERMISSIONS: Readonly<
 
 export interface ForgeFactory {
   /**
-   * The job's forge, and an Octokit for reading the repository's config
-   * (`loadRepoConfig`), both with tokens scoped to `repo` and `purpose`.
+   * The job's forge, with tokens scoped to `repo` and `purpose`, and the
+   * Octokit its repoConfig() reads with (which may also read the owner's
+   * `.github` repository, for `_extends`).
    */
   forRepo(
     installationId: number,
@@ -153,6 +151,7 @@ export function githubForges(options: {
       const configOctokit = prepare(await scopedOctokit(installationId, repo, purpose, true));
       const forge = new GitHubForge({
         octokit: forgeOctokit,
+        configOctokit,
         owner: repo.owner,
         name: repo.name,
         appId: options.appId,

@@ -1,11 +1,10 @@
 import { WaitingError, type Job } from "bullmq";
 import type { Logger } from "pino";
-import { CONFIG_PATH, ConfigError, validateRepoConfig } from "../domain/repo-config.js";
+import { ConfigError } from "../domain/repo-config.js";
 import { CHECK_NAMES, type CheckName } from "../domain/checks.js";
 import { NotABranchHead, runChecksForCommit } from "../pipeline/checks/run-checks-for-commit.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { checksJobSchema, type ChecksJob } from "../queue/job-data.js";
-import { loadRepoConfig } from "../forge/github-config.js";
 import type { ForgeFactory } from "./forge-factory.js";
 import { isShutdown } from "../domain/shutdown.js";
 
@@ -43,13 +42,12 @@ export async function processChecksJob(
     repo: `${data.repo.owner}/${data.repo.name}`,
     sha: data.headSha,
   });
-  const { forge, octokit } = await deps.forges.forRepo(
-    data.installationId,
-    data.repo,
-    signal,
-    "checks",
-    { repo: data.known?.repo },
-  );
+  const carried = data.known?.config;
+  const { forge } = await deps.forges.forRepo(data.installationId, data.repo, signal, "checks", {
+    repo: data.known?.repo,
+    // Read for this request moments ago (by the implement job or the web process).
+    config: carried && { ...carried, trust: "as-read" },
+  });
   // No "queued" check runs: each is made in its first real state as the checks go
   // (runChecksForCommit), one request per check when it is quick.
 
@@ -76,13 +74,7 @@ export async function processChecksJob(
 
   let config;
   try {
-    // The config the implement job or the web process read for this request, else read now.
-    config = data.known?.config
-      ? validateRepoConfig(
-          data.known.config.value,
-          `${data.repo.owner}/${data.repo.name}:${CONFIG_PATH}`,
-        )
-      : await loadRepoConfig(octokit, data.repo.owner, data.repo.name);
+    config = (await forge.repoConfig()).config;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const name of names) {

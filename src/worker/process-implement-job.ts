@@ -2,14 +2,13 @@ import { WaitingError, type Job } from "bullmq";
 import type { Logger } from "pino";
 import type { Agent } from "../agents/agent.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
-import { CONFIG_PATH, ConfigError, validateRepoConfig } from "../domain/repo-config.js";
-import type { GitHubForge } from "../forge/github-forge.js";
+import { ConfigError, type LoadedConfig } from "../domain/repo-config.js";
 import type { ChantQueues } from "../queue/chant-queues.js";
 import { enqueueChecks, isCancelRequested } from "../queue/enqueue.js";
-import { implementJobSchema, type ImplementJob, type KnownData } from "../queue/job-data.js";
+import { implementJobSchema, type ImplementJob } from "../queue/job-data.js";
 import { runImplementation, type ImplementOutcome } from "../pipeline/run-implementation.js";
 import { freshStatus } from "../domain/status.js";
-import { describeConfigError, readRepoConfig, type LoadedConfig } from "../forge/github-config.js";
+import { describeStop, stopStatus } from "../pipeline/pipeline-stop.js";
 import type { ForgeFactory } from "./forge-factory.js";
 import { isShutdown } from "../domain/shutdown.js";
 
@@ -37,13 +36,13 @@ export async function processImplementJob(
     repo: `${data.repo.owner}/${data.repo.name}`,
     target: data.target,
   });
-  const { forge, octokit } = await deps.forges.forRepo(
-    data.installationId,
-    data.repo,
-    signal,
-    "implement",
-    { repo: data.known?.repo, issue: data.known?.issue },
-  );
+  const carried = data.known?.config;
+  const { forge } = await deps.forges.forRepo(data.installationId, data.repo, signal, "implement", {
+    repo: data.known?.repo,
+    issue: data.known?.issue,
+    // The web process's read stands while the default branch's tree lists the same blob.
+    config: carried && { ...carried, trust: "tree" },
+  });
   const reactionTarget = data.triggerCommentId
     ? { comment: data.triggerCommentId }
     : { issue: data.target };
@@ -56,23 +55,11 @@ export async function processImplementJob(
   }
   let loaded: LoadedConfig;
   try {
-    loaded =
-      (await carriedConfig(forge, data.known?.config, data.repo)) ??
-      (await readRepoConfig(octokit, data.repo.owner, data.repo.name));
+    loaded = await forge.repoConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    await forge.ensureStatusComment(data.target, () =>
-      freshStatus("refused", "the configuration is invalid", {
-        details: describeConfigError(error),
-      }),
-    );
-    return {
-      kind: "stopped",
-      phase: "refused",
-      headline: "the configuration is invalid",
-      details: [],
-      final: true,
-    };
+    await forge.ensureStatusComment(data.target, () => stopStatus(error));
+    return { kind: "stopped", ...describeStop(error) };
   }
 
   const config = loaded.config;
@@ -130,24 +117,4 @@ export async function processImplementJob(
     }
     throw error;
   }
-}
-
-/**
- * The config the web process read, carried in the job, when the default
- * branch still holds that file (its blob id in the tree listing that finding
- * the research makes anyway): then it is not read again.
- */
-export async function carriedConfig(
-  forge: GitHubForge,
-  carried: NonNullable<KnownData>["config"],
-  repo: { owner: string; name: string },
-): Promise<LoadedConfig | undefined> {
-  if (!carried) return undefined;
-  const { defaultBranch } = await forge.repo();
-  const current = (await forge.blobSha(defaultBranch, CONFIG_PATH)) ?? null;
-  if (current !== carried.sha) return undefined;
-  return {
-    config: validateRepoConfig(carried.value, `${repo.owner}/${repo.name}:${CONFIG_PATH}`),
-    sha: current,
-  };
 }

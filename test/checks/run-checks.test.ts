@@ -5,7 +5,7 @@ import type { Sandbox } from "../../src/sandbox/sandbox.js";
 import { testSandbox } from "../support/sandbox.js";
 import { MAX_CHECK_TEXT } from "../../src/domain/checks.js";
 import { runChecks, type CheckResult, type ChecksInput } from "../../src/checks/run-checks.js";
-import { loadLocalConfig } from "../../src/forge/local-config.js";
+import { loadLocalConfig } from "../../src/forge/local/local-config.js";
 import type { ChecksCommands } from "../../src/checks/check-types.js";
 import type { CheckName } from "../../src/domain/checks.js";
 import { createRedactor, redactKnownTokens } from "../../src/util/redact.js";

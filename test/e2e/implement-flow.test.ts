@@ -1,7 +1,7 @@
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { agentFromEnv } from "../../src/agents/agent.js";
-import { noMutex } from "../../src/forge/github-forge.js";
+import { noMutex } from "../../src/forge/status-comment-store.js";
 import { githubForges } from "../../src/worker/forge-factory.js";
 import { parseSpec } from "../../src/spec/parse-spec.js";
 import { readStatusState } from "../../src/domain/status.js";

@@ -3,7 +3,8 @@ import { pino } from "pino";
 import { ProbotOctokit } from "probot";
 import { describe, expect, it } from "vitest";
 import type { Annotation } from "../../src/domain/checks.js";
-import { GitHubForge, type Octokit } from "../../src/forge/github-forge.js";
+import { GitHubForge } from "../../src/forge/github/github-forge.js";
+import { type Octokit } from "../../src/forge/github/octokit.js";
 
 const API = "https://api.github.com";
 const REPO = "/repos/acme/kv-store";

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { describe, expect, it } from "vitest";
-import { LocalFiles } from "../../src/forge/local-files.js";
-import type { RepoFiles } from "../../src/forge/repo-files.js";
+import { LocalFiles } from "../../src/process/local-files.js";
+import type { RepoFiles } from "../../src/domain/repo-files.js";
 import { draftForIssue } from "../../src/pipeline/draft-spec/draft-for-issue.js";
 import {
   draftImplementationSpec,

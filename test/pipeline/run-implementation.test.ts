@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { agentFromEnv } from "../../src/agents/agent.js";
 import { bundledPrompt } from "../../src/agents/render-prompt.js";
 import { DEFAULT_CONFIG, type RepoConfig } from "../../src/domain/repo-config.js";
-import { LocalForge } from "../../src/forge/local-forge.js";
+import { LocalForge } from "../../src/forge/local/local-forge.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { runImplementation } from "../../src/pipeline/run-implementation.js";
 import { shellQuote } from "../../src/process/command-line.js";

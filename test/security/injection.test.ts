@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundledPrompt, issueTextForPrompt, renderPrompt } from "../../src/agents/render-prompt.js";
 import { runChecks } from "../../src/checks/run-checks.js";
-import { noMutex } from "../../src/forge/github-forge.js";
+import { noMutex } from "../../src/forge/status-comment-store.js";
 import { childEnv, shellQuote } from "../../src/process/command-line.js";
 import { runProcess } from "../../src/process/run-process.js";
 import { commitAgentChanges } from "../../src/pipeline/commit/commit-result.js";

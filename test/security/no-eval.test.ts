@@ -31,14 +31,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Agent, AgentResult, AgentRun } from "../../src/agents/agent.js";
 import { renderPrompt } from "../../src/agents/render-prompt.js";
 import { ConfigError, DEFAULT_CONFIG, parseRepoConfig } from "../../src/domain/repo-config.js";
-import type { Octokit } from "../../src/forge/github-forge.js";
+import type { Octokit } from "../../src/forge/github/octokit.js";
 import type { DraftedSpec } from "../../src/pipeline/draft-spec/draft-implementation-spec.js";
 import type { FoundResearch } from "../../src/pipeline/draft-spec/draft-for-issue.js";
 import { runAgentStep } from "../../src/pipeline/run-agent/run-agent-step.js";
 import type { Workspace } from "../../src/pipeline/workspace/prepare-workspace.js";
 import { parseSpec } from "../../src/spec/parse-spec.js";
 import { SpecError } from "../../src/spec/spec-error.js";
-import { loadRepoConfig } from "../../src/forge/github-config.js";
+import { loadRepoConfig } from "../../src/forge/github/github-config.js";
 import { UnsandboxedSandbox } from "../../src/sandbox/direct.js";
 
 const FLAG = "__chantPwned";

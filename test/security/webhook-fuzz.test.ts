@@ -12,7 +12,7 @@ import fc from "fast-check";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHECK_NAMES } from "../../src/domain/checks.js";
-import { noMutex } from "../../src/forge/github-forge.js";
+import { noMutex } from "../../src/forge/status-comment-store.js";
 import type { ChantQueues } from "../../src/queue/chant-queues.js";
 import type { ChecksJob, ImplementJob } from "../../src/queue/job-data.js";
 import { createWebServer } from "../../src/web/http-server.js";

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import type { FileRead, RepoFileEntry, RepoFiles } from "../../src/forge/repo-files.js";
-import { MAX_READ_BYTES } from "../../src/forge/local-files.js";
+import type { FileRead, RepoFileEntry, RepoFiles } from "../../src/domain/repo-files.js";
+import { MAX_READ_BYTES } from "../../src/domain/repo-files.js";
 
 /** RepoFiles over a map of path -> content, counting calls like API requests. */
 export class MemoryFiles implements RepoFiles {

@@ -1,7 +1,7 @@
 import nock from "nock";
 import type { Probot } from "probot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { noMutex } from "../../src/forge/github-forge.js";
+import { noMutex } from "../../src/forge/status-comment-store.js";
 import { readStatusState } from "../../src/domain/status.js";
 import { enqueueImplement } from "../../src/queue/enqueue.js";
 import type { ChantQueues } from "../../src/queue/chant-queues.js";

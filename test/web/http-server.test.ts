@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { request, type Server } from "node:http";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { noMutex } from "../../src/forge/github-forge.js";
+import { noMutex } from "../../src/forge/status-comment-store.js";
 import { createMetrics } from "../../src/observability/metrics.js";
 import { ChantQueues } from "../../src/queue/chant-queues.js";
 import { createWebServer } from "../../src/web/http-server.js";

@@ -6,7 +6,8 @@
 import nock from "nock";
 import { ProbotOctokit } from "probot";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { GitHubForge, type Octokit } from "../../src/forge/github-forge.js";
+import { GitHubForge } from "../../src/forge/github/github-forge.js";
+import { type Octokit } from "../../src/forge/github/octokit.js";
 import {
   freshStatus,
   readStatusState,

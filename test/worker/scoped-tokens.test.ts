@@ -4,17 +4,17 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { createProbot, ProbotOctokit, type Probot } from "probot";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { GitHubForge } from "../../src/forge/github-forge.js";
-import { SIBLING_CONTENTS_PERMISSIONS } from "../../src/forge/scoped-installation-auth.js";
+import type { GitHubForge } from "../../src/forge/github/github-forge.js";
+import { SIBLING_CONTENTS_PERMISSIONS } from "../../src/forge/github/scoped-installation-auth.js";
 import { freshStatus } from "../../src/domain/status.js";
-import { loadRepoConfig } from "../../src/forge/github-config.js";
+import { loadRepoConfig } from "../../src/forge/github/github-config.js";
 import {
   githubForges,
   JOB_TOKEN_PERMISSIONS,
   type ForgeFactory,
   type JobPurpose,
 } from "../../src/worker/forge-factory.js";
-import { noMutex } from "../../src/forge/github-forge.js";
+import { noMutex } from "../../src/forge/status-comment-store.js";
 import { FakeGitHub, runGit, type RepoHandle } from "../support/fake-github/index.js";
 import { silentLog, statusOf } from "../fake-github/octokit.js";
 

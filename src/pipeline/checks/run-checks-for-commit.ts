@@ -5,7 +5,7 @@ import type { ChecksCommands } from "../../checks/check-types.js";
 import { runChecks, type CheckResult } from "../../checks/run-checks.js";
 import { type Forge } from "../../forge/forge.js";
 import { CHECK_NAMES, type CheckName } from "../../domain/checks.js";
-import { LocalFiles } from "../../forge/local-files.js";
+import { LocalFiles } from "../../process/local-files.js";
 import { childEnv } from "../../process/command-line.js";
 import { git } from "../../process/git.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";

@@ -1,4 +1,4 @@
-import { LocalFiles } from "../../forge/local-files.js";
+import { LocalFiles } from "../../process/local-files.js";
 import { parseSpec, type ParsedSpec } from "../../spec/parse-spec.js";
 import { serializeSpec } from "../../spec/serialize-spec.js";
 import { nextSpecId } from "../../spec/spec-id.js";

@@ -1,5 +1,5 @@
 import type { Forge, IssueInfo } from "../../forge/forge.js";
-import type { RepoFiles } from "../../forge/repo-files.js";
+import type { RepoFiles } from "../../domain/repo-files.js";
 import { PipelineStop } from "../pipeline-stop.js";
 import { describeResearchOutcome } from "./describe-outcome.js";
 import { findResearchSpec, type ResearchOutcome } from "./find-research-spec.js";

@@ -1,4 +1,4 @@
-import type { RepoFiles } from "../../forge/repo-files.js";
+import type { RepoFiles } from "../../domain/repo-files.js";
 import { sections } from "../../spec/markdown.js";
 import type { ParsedSpec } from "../../spec/parse-spec.js";
 import { isSafeSpecId, SPEC_ID_PATTERN } from "../../spec/spec-id.js";

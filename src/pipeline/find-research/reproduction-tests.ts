@@ -1,4 +1,4 @@
-import type { RepoFiles } from "../../forge/repo-files.js";
+import type { RepoFiles } from "../../domain/repo-files.js";
 import { acceptanceCriteria } from "../../spec/acceptance-criteria.js";
 import { parseSpec, type ParsedSpec } from "../../spec/parse-spec.js";
 import { isSafeRepoPath, isTestPath, normalizeRepoPath } from "../../util/repo-path.js";

@@ -1,4 +1,4 @@
-import type { FileRead, RepoFileEntry, RepoFiles } from "../../forge/repo-files.js";
+import type { FileRead, RepoFileEntry, RepoFiles } from "../../domain/repo-files.js";
 import { MAX_SPEC_BYTES, parseSpec, type ParsedSpec } from "../../spec/parse-spec.js";
 import { isSpecError } from "../../spec/spec-error.js";
 import { parseSpecId, specIdFromPath } from "../../spec/spec-id.js";

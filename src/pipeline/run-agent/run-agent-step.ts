@@ -4,7 +4,7 @@ import type { Agent, AgentResult } from "../../agents/agent.js";
 import { bundledPrompt, renderPrompt } from "../../agents/render-prompt.js";
 import type { RepoConfig } from "../../domain/repo-config.js";
 import type { IssueInfo } from "../../forge/forge.js";
-import { readLocalFile } from "../../forge/local-files.js";
+import { readLocalFile } from "../../process/local-files.js";
 import { serializeSpec } from "../../spec/serialize-spec.js";
 import { parseYaml } from "../../util/yaml.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";

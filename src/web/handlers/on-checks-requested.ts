@@ -4,8 +4,13 @@ import { CHECK_NAMES, type CheckName } from "../../domain/checks.js";
 import { enqueueChecks } from "../../queue/enqueue.js";
 import type { ChecksJob } from "../../queue/job-data.js";
 import { isBot, mayTrigger, roleOf } from "../authorize.js";
-import { loadRepoConfig } from "../../forge/github-config.js";
-import { knownFromPayload, onceForDelivery, type WebDeps, noteDelivery } from "../web-deps.js";
+import {
+  forgeFor,
+  knownFromPayload,
+  onceForDelivery,
+  type WebDeps,
+  noteDelivery,
+} from "../web-deps.js";
 
 function isOurCheck(name: string): name is CheckName {
   return (CHECK_NAMES as readonly string[]).includes(name);
@@ -105,7 +110,7 @@ async function enqueueChecksFor(
       noteDelivery(context.id, "refused");
       return;
     }
-    if (job.fromFork && !(await forkChecksAllowed(context, owner, repo))) {
+    if (job.fromFork && !(await forkChecksAllowed(context, deps))) {
       context.log.info(
         { delivery: context.id, sha: job.headSha, pullRequest: job.pullRequest },
         "checks not re-run: the head is in a fork (checks.fork_pull_requests is not `run`)",
@@ -132,9 +137,10 @@ async function enqueueChecksFor(
 }
 
 /** `checks.fork_pull_requests: run` on the default branch; an unreadable or invalid config is a no. */
-async function forkChecksAllowed(context: Context, owner: string, repo: string): Promise<boolean> {
+async function forkChecksAllowed(context: Context, deps: WebDeps): Promise<boolean> {
   try {
-    return (await loadRepoConfig(context.octokit, owner, repo)).checks.fork_pull_requests === "run";
+    const { config } = await forgeFor(context, deps).repoConfig();
+    return config.checks.fork_pull_requests === "run";
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     context.log.info(

@@ -9,11 +9,8 @@ import {
   requestCancel,
 } from "../../queue/enqueue.js";
 import { isBot, mayTrigger, refusalNotice, roleOf } from "../authorize.js";
-import {
-  describeConfigError,
-  readRepoConfig,
-  type LoadedConfig,
-} from "../../forge/github-config.js";
+import { stopStatus } from "../../pipeline/pipeline-stop.js";
+import { type LoadedConfig } from "../../domain/repo-config.js";
 import { COMMAND_HELP, parseCommand, type ChantCommand } from "../parse-command.js";
 import { takePoliteReply } from "../polite-reply.js";
 import { requestImplementation } from "../request-implementation.js";
@@ -150,15 +147,11 @@ export async function onIssueComment(
         }
         let loaded: LoadedConfig;
         try {
-          loaded = await readRepoConfig(context.octokit, ...repoOf(context));
+          loaded = await forge.repoConfig();
         } catch (error) {
           if (!(error instanceof ConfigError)) throw error;
           await acknowledge(context, deps, "report the invalid config", () =>
-            forge.ensureStatusComment(target, () =>
-              freshStatus("refused", "the configuration is invalid", {
-                details: describeConfigError(error),
-              }),
-            ),
+            forge.ensureStatusComment(target, () => stopStatus(error)),
           );
           return;
         }

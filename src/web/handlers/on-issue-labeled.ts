@@ -1,12 +1,8 @@
 import type { Context } from "probot";
 import { ConfigError, DEFAULT_CONFIG } from "../../domain/repo-config.js";
-import { freshStatus, withNotice } from "../../domain/status.js";
+import { withNotice } from "../../domain/status.js";
 import { isBot, mayTrigger, refusalNotice, roleOf } from "../authorize.js";
-import {
-  describeConfigError,
-  readRepoConfig,
-  type LoadedConfig,
-} from "../../forge/github-config.js";
+import { stopStatus } from "../../pipeline/pipeline-stop.js";
 import { requestImplementation } from "../request-implementation.js";
 import {
   acknowledge,
@@ -29,10 +25,8 @@ export async function onIssueLabeled(
     const issue = payload.issue.number;
     let label: string;
     let configError: ConfigError | undefined;
-    let loaded: LoadedConfig | undefined;
     try {
-      loaded = await readRepoConfig(context.octokit, ...repoOf(context));
-      label = loaded.config.label;
+      label = (await forge.repoConfig()).config.label;
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       // With the config unreadable, only the default label deserves an answer.
@@ -47,9 +41,7 @@ export async function onIssueLabeled(
       await acknowledge(context, deps, "answer the label", async () => {
         await forge.ensureStatusComment(issue, (previous) =>
           configError
-            ? freshStatus("refused", "the configuration is invalid", {
-                details: describeConfigError(configError),
-              })
+            ? stopStatus(configError)
             : withNotice(previous, refusalNotice(payload.sender.login, role)),
         );
         await forge.react({ issue }, "confused");
@@ -68,7 +60,6 @@ export async function onIssueLabeled(
         trigger: "label",
       },
       { issue },
-      loaded,
     );
   });
 }

@@ -1,3 +1,6 @@
+/** Largest file read as text; larger ones answer `too_large` unread. */
+export const MAX_READ_BYTES = 1024 * 1024;
+
 /**
  * Read-only access to a repository's files at one ref. The GitHub forge
  * answers from the API (one tree listing, batched blob reads); the local forge

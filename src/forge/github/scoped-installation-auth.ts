@@ -1,4 +1,4 @@
-import type { Octokit } from "./github-forge.js";
+import type { Octokit } from "./octokit.js";
 
 /**
  * Installation tokens scoped down to one repository and to the permissions a

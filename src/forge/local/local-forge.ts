@@ -1,12 +1,12 @@
 import { basename, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { git } from "../process/git.js";
+import { git } from "../../process/git.js";
 import {
   formatDuration,
   STEP_TITLES,
   type StatusState,
   type StatusUpdate,
-} from "../domain/status.js";
+} from "../../domain/status.js";
 import type {
   Forge,
   GitAccess,
@@ -14,10 +14,12 @@ import type {
   PullRequestDraft,
   PullRequestInfo,
   RepoInfo,
-} from "./forge.js";
-import type { CheckName, CheckRunUpdate } from "../domain/checks.js";
-import { LocalFiles } from "./local-files.js";
-import type { RepoFiles } from "./repo-files.js";
+} from "../forge.js";
+import type { CheckName, CheckRunUpdate } from "../../domain/checks.js";
+import { LocalFiles } from "../../process/local-files.js";
+import type { RepoFiles } from "../../domain/repo-files.js";
+import type { LoadedConfig } from "../../domain/repo-config.js";
+import { loadLocalConfig } from "./local-config.js";
 
 export interface LocalForgeOptions {
   /** The checkout. */
@@ -50,6 +52,13 @@ export class LocalForge implements Forge {
 
   constructor(private readonly options: LocalForgeOptions) {
     this.dir = resolve(options.dir);
+  }
+
+  private config: Promise<LoadedConfig> | undefined;
+
+  repoConfig(): Promise<LoadedConfig> {
+    this.config ??= loadLocalConfig(this.dir).then((config) => ({ config, sha: null }));
+    return this.config;
   }
 
   async repo(): Promise<RepoInfo> {

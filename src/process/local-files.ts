@@ -1,10 +1,12 @@
 import { lstat, open, readdir, realpath } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { isSafeRepoPath } from "../util/repo-path.js";
-import type { FileRead, RepoFileEntry, RepoFiles } from "./repo-files.js";
-
-/** Largest file read as text; larger ones answer `too_large` unread. */
-export const MAX_READ_BYTES = 1024 * 1024;
+import {
+  MAX_READ_BYTES,
+  type FileRead,
+  type RepoFileEntry,
+  type RepoFiles,
+} from "../domain/repo-files.js";
 
 /**
  * RepoFiles over a directory on disk (a checkout). Symbolic links are neither

@@ -1,12 +1,12 @@
 import { join } from "node:path";
-import { readLocalFile } from "./local-files.js";
+import { readLocalFile } from "../../process/local-files.js";
 import {
   CONFIG_PATH,
   ConfigError,
   DEFAULT_CONFIG,
   parseRepoConfig,
   type RepoConfig,
-} from "../domain/repo-config.js";
+} from "../../domain/repo-config.js";
 
 /** `.github/chant.yml` of a checkout on disk; defaults when there is none. */
 export async function loadLocalConfig(dir: string): Promise<RepoConfig> {

@@ -1,6 +1,6 @@
-import { RateLimitedError } from "../domain/errors.js";
+import { RateLimitedError } from "../../domain/errors.js";
 import type { Logger } from "pino";
-import type { Octokit } from "./github-forge.js";
+import type { Octokit } from "./octokit.js";
 
 /**
  * The ONE rate-limit policy of every Octokit of the app, configured here:

@@ -1,18 +1,13 @@
-import type { Octokit } from "./github-forge.js";
+import type { Octokit } from "./octokit.js";
 import {
   CONFIG_PATH,
   ConfigError,
   DEFAULT_CONFIG,
   parseRepoConfig,
   validateRepoConfig,
+  type LoadedConfig,
   type RepoConfig,
-} from "../domain/repo-config.js";
-
-export interface LoadedConfig {
-  config: RepoConfig;
-  /** The blob id of the repository's own `.github/chant.yml`; null when it has none. */
-  sha: string | null;
-}
+} from "../../domain/repo-config.js";
 
 /**
  * `.github/chant.yml` from the repository's default branch, validated, with
@@ -118,17 +113,4 @@ async function rawConfig(
     mediaType: { format: "raw" },
   });
   return typeof data === "string" ? data : undefined;
-}
-
-/** A config error as status-comment lines. */
-export function describeConfigError(error: ConfigError): string[] {
-  return [
-    `\`${error.where}\` (on the default branch) is invalid, so nothing was started:`,
-    "",
-    ...error.problems.map(
-      (p) => `- ${p.line ? `line ${p.line}: ` : ""}${p.key ? `\`${p.key}\` ` : ""}${p.message}`,
-    ),
-    "",
-    "Fix the file on the default branch, then ask again.",
-  ];
 }

@@ -1,19 +1,28 @@
 import type { Logger } from "pino";
-import { fitCheckRunBytes } from "../domain/checks.js";
-import type { ProbotOctokit } from "probot";
+import { fitCheckRunBytes } from "../../domain/checks.js";
+import type { Octokit } from "./octokit.js";
+import { readRepoConfig } from "./github-config.js";
+import {
+  CONFIG_PATH,
+  ConfigError,
+  validateRepoConfig,
+  type LoadedConfig,
+} from "../../domain/repo-config.js";
 import {
   isStatusComment,
   readStatusState,
   renderStatusComment,
   type StatusUpdate,
-} from "../domain/status.js";
-import { redactKnownTokens } from "../util/redact.js";
-import { MAX_READ_BYTES } from "./local-files.js";
+} from "../../domain/status.js";
+import { redactKnownTokens } from "../../util/redact.js";
+import { MAX_READ_BYTES } from "../../domain/repo-files.js";
 import {
   MemoryStatusCommentStore,
+  noMutex,
+  type Mutex,
   type StatusCommentRecord,
   type StatusCommentStore,
-} from "./status-comment-store.js";
+} from "../status-comment-store.js";
 import { GIT_TOKEN_REQUEST } from "./scoped-installation-auth.js";
 import type {
   Forge,
@@ -24,21 +33,17 @@ import type {
   Reaction,
   ReactionTarget,
   RepoInfo,
-} from "./forge.js";
-import type { CheckName, CheckRunUpdate } from "../domain/checks.js";
-import type { FileRead, RepoFileEntry, RepoFiles } from "./repo-files.js";
-
-export type Octokit = InstanceType<typeof ProbotOctokit>;
-
-/** Serializes writers of one key across processes (a Redis lock in production). */
-export interface Mutex {
-  run<T>(key: string, fn: () => Promise<T>): Promise<T>;
-}
-
-export const noMutex: Mutex = { run: (_key, fn) => fn() };
+} from "../forge.js";
+import type { CheckName, CheckRunUpdate } from "../../domain/checks.js";
+import type { FileRead, RepoFileEntry, RepoFiles } from "../../domain/repo-files.js";
 
 export interface GitHubForgeOptions {
   octokit: Octokit;
+  /**
+   * Reads the config (default: `octokit`). The worker's may also read the
+   * owner's `.github` repository, for `_extends`; the forge's own never does.
+   */
+  configOctokit?: Octokit;
   owner: string;
   name: string;
   /** Our GitHub App's id: check runs of other apps are never touched. */
@@ -51,6 +56,8 @@ export interface GitHubForgeOptions {
   known?: {
     repo?: (Omit<RepoInfo, "htmlUrl"> & { htmlUrl?: string | undefined }) | undefined;
     issue?: (Omit<IssueInfo, "url"> & { url?: string | undefined }) | undefined;
+    /** The config an earlier reader of this request read, by blob id; see repoConfig(). */
+    config?: CarriedConfig | undefined;
   };
   /**
    * Applied to everything this forge writes where people read it (the status
@@ -58,6 +65,19 @@ export interface GitHubForgeOptions {
    * and token shapes. The last net under what each step already redacts.
    */
   redact?: (text: string) => string;
+}
+
+/** A config read earlier in the job chain, carried in the job data. */
+export interface CarriedConfig {
+  /** The blob id it was read from; null: the repository has no `.github/chant.yml`. */
+  sha: string | null;
+  value: unknown;
+  /**
+   * "tree": used only while the default branch's tree still lists that blob
+   * (the implement job lists the tree anyway); "as-read": used as it is (a
+   * checks job, queued moments after the read for the same request).
+   */
+  trust: "tree" | "as-read";
 }
 
 /** GitHub's limit on annotations per check-run request. */
@@ -74,6 +94,7 @@ export class GitHubForge implements Forge {
   private readonly redact: (text: string) => string;
   private readonly statusStore: StatusCommentStore;
   private repoInfo: Promise<RepoInfo> | undefined;
+  private config: Promise<LoadedConfig> | undefined;
   private readonly issues = new Map<number, IssueInfo>();
   private readonly trees = new Map<string, Promise<RepoFileEntry[]>>();
   /** Our check runs of each commit, listed once per commit and kept as they are made: name -> id. */
@@ -105,6 +126,31 @@ export class GitHubForge implements Forge {
       htmlUrl: data.html_url,
     }));
     return this.repoInfo;
+  }
+
+  repoConfig(): Promise<LoadedConfig> {
+    this.config ??= this.loadConfig().catch((error: unknown) => {
+      // An invalid file stays invalid for this forge; a failed read may be tried again.
+      if (!(error instanceof ConfigError)) this.config = undefined;
+      throw error;
+    });
+    return this.config;
+  }
+
+  /** The carried config while it is still the default branch's file, else a fresh read. */
+  private async loadConfig(): Promise<LoadedConfig> {
+    const carried = this.options.known?.config;
+    if (carried) {
+      const current =
+        carried.trust === "as-read"
+          ? carried.sha
+          : ((await this.blobSha((await this.repo()).defaultBranch, CONFIG_PATH)) ?? null);
+      if (current === carried.sha) {
+        const where = `${this.owner}/${this.name}:${CONFIG_PATH}`;
+        return { config: validateRepoConfig(carried.value, where), sha: current };
+      }
+    }
+    return readRepoConfig(this.options.configOctokit ?? this.octokit, this.owner, this.name);
   }
 
   files(ref: string): RepoFiles {
