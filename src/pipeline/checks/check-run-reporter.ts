@@ -14,11 +14,19 @@ export const IN_PROGRESS_AFTER_MS = 2000;
  * completed. No `queued` placeholders: every write says something true, and
  * GitHub asks integrations to keep writes few (each is spaced out by the
  * throttle).
+ *
+ * A write never holds up the next check: `complete` only queues it, and
+ * `flush` waits for them all (and fails when one failed). With writes a
+ * second apart, waiting would keep later checks "running" past the delay
+ * and cost each an extra in_progress write.
  */
 export class CheckRunReporter {
   private readonly completed = new Set<CheckName>();
   private readonly started = new Map<CheckName, string>();
+  /** The latest write of each check, so that a check's writes keep their order. */
   private readonly writes = new Map<CheckName, Promise<void>>();
+  /** Every completed write, for flush. */
+  private readonly completions: Promise<void>[] = [];
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -36,15 +44,33 @@ export class CheckRunReporter {
     this.started.set(name, startedAt);
   }
 
-  async complete(result: CheckResult): Promise<void> {
+  /** Queue the check's completed write (after its in_progress one, so it is the last word). */
+  complete(result: CheckResult): void {
     this.completed.add(result.name);
-    // An in_progress write under way first, so that `completed` is the last word.
-    await this.writes.get(result.name);
-    await this.forge.ensureCheckRun(this.headSha, result.name, toCheckRunUpdate(result));
+    const write = (this.writes.get(result.name) ?? Promise.resolve()).then(() =>
+      this.forge.ensureCheckRun(this.headSha, result.name, toCheckRunUpdate(result)),
+    );
+    this.writes.set(result.name, write);
+    this.completions.push(write);
+    // Handled in flush (or settle); this only keeps Node from calling it unhandled meanwhile.
+    write.catch(() => undefined);
   }
 
-  /** No more writes of its own (the job ended or failed). */
-  stop(): void {
+  /** Every completed write done; throws the first that failed (the job fails and runs again). */
+  async flush(): Promise<void> {
+    this.stop();
+    const outcomes = await Promise.allSettled(this.completions);
+    const failed = outcomes.find((o) => o.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  /** After a failure: no more writes of its own, and none left in flight behind the caller. */
+  async settle(): Promise<void> {
+    this.stop();
+    await Promise.allSettled([...this.completions, ...this.writes.values()]);
+  }
+
+  private stop(): void {
     clearTimeout(this.timer);
   }
 

@@ -50,8 +50,8 @@ export interface ChecksDeps {
 /**
  * The checks job: a fresh clone at the head (and a second one at its base,
  * made before anything runs), the commands of the default branch's config
- * run in the sandbox, each check's run moved queued -> in_progress ->
- * completed on the head sha as it goes.
+ * run in the sandbox, each check's run written in its first real state on
+ * the head sha as it goes (CheckRunReporter).
  */
 export async function runChecksForCommit(
   request: ChecksRequest,
@@ -112,14 +112,15 @@ export async function runChecksForCommit(
       signal: deps.signal,
       only: names,
       onStart: (name, startedAt) => reporter?.start(name, startedAt),
-      onComplete: async (result) => {
+      onComplete: (result) => {
         deps.onConclusion?.(result.name, result.conclusion);
-        await reporter!.complete(result);
+        reporter!.complete(result);
       },
     });
+    await reporter.flush();
     return results;
   } finally {
-    reporter?.stop();
+    await reporter?.settle();
     await removeTree(scratch);
   }
 }
