@@ -83,6 +83,8 @@ export interface FlowResult {
   /** Requests the stand-in received, per phase, in order. */
   phases: { web: RecordedRequest[]; implement: RecordedRequest[]; checks: RecordedRequest[] };
   steps: StepTiming[];
+  /** When the label delivery was sent to the web server (ms since the epoch). */
+  labelAt: number;
   /** BullMQ's timestamps of the implement job (ms since the epoch). */
   job: { enqueuedAt: number; startedAt: number; finishedAt: number };
   /** When the publish step (push + pull request) ended. */
@@ -137,6 +139,7 @@ export async function runImplementFlow(options: FlowOptions): Promise<FlowResult
     });
     await new Promise<void>((resolve) => web.listen(0, "127.0.0.1", resolve));
     fake.resetRequests();
+    const labelAt = Date.now();
     const delivery = await fake
       .deliver(
         `http://127.0.0.1:${(web.address() as AddressInfo).port}/api/github/webhooks`,
@@ -204,6 +207,7 @@ export async function runImplementFlow(options: FlowOptions): Promise<FlowResult
         checks: all.slice(afterImplement),
       },
       steps,
+      labelAt,
       job: {
         enqueuedAt: done.timestamp,
         startedAt: done.processedOn ?? Number.NaN,

@@ -34,6 +34,8 @@ export interface PipelineSummary {
   /** Every run's job start -> PR opened, in order. */
   jobStartToPrAllMs: number[];
   prToChecksDoneMs: number;
+  /** The label delivered -> the last check run completed: what a maintainer waits. */
+  labelToChecksDoneMs: number;
   /** Writes to GitHub up to the PR, and in the whole implement job. */
   writes: { implement: number; checks: number };
 }
@@ -81,6 +83,7 @@ function summarize(runs: FlowResult[]): PipelineSummary {
     jobStartToPrMs: round(median(total)),
     jobStartToPrAllMs: total,
     prToChecksDoneMs: round(median(runs.map((r) => r.checksDoneAt - r.prOpenedAt!))),
+    labelToChecksDoneMs: round(median(runs.map((r) => r.checksDoneAt - r.labelAt))),
     writes: {
       implement: median(counts.map((c) => c.writes.implement)),
       checks: median(counts.map((c) => c.writes.checks)),
@@ -110,12 +113,14 @@ export function pipelineTables(result: PipelineResult): Table[] {
         row("= job start -> PR opened", (s) => s.jobStartToPrMs),
         row("hand_over_checks (after the PR)", (s) => s.steps.hand_over_checks),
         row("PR opened -> 4 check runs completed", (s) => s.prToChecksDoneMs),
+        row("= label delivered -> last check run completed", (s) => s.labelToChecksDoneMs),
         row("writes to GitHub, implement job (count)", (s) => s.writes.implement),
         row("writes to GitHub, checks job (count)", (s) => s.writes.checks),
       ],
       notes: [
         `job start -> PR opened, every run: ${u.jobStartToPrAllMs.map((ms) => Math.round(ms)).join(", ")} ms`,
-        "each step's time includes its one status-comment update (GET comments + PATCH)",
+        "a step's time includes any status-comment update it makes (one PATCH)",
+        "the checks job is held until the implement job ends (each request is counted in one phase); unheld it starts at hand_over_checks, up to two writes earlier",
       ],
     },
   ];
