@@ -65,10 +65,8 @@ export async function verifyResult(
       `\`${error.message}\``,
     ]);
   }
-  const all = sections(spec.body);
-  const notes = all.find((s) => s.level === 2 && /^implementation notes$/i.test(s.title.trim()));
-  const implementationNotes = notes ? sectionText(notes) || undefined : undefined;
-  const releaseNotes = all.find((s) => s.level === 2 && /^release notes$/i.test(s.title.trim()));
+  const read = readSpecResult(spec);
+  const { implementationNotes } = read;
   const needsResearch =
     agent.outcome === "needs_research" ||
     (implementationNotes !== undefined && changedFiles.length === 0);
@@ -91,12 +89,20 @@ export async function verifyResult(
       ],
     );
   }
+  return { changedFiles, spec, ...read, needsResearch };
+}
+
+/** What the agent left in the spec: unticked criteria, release notes, implementation notes. */
+export function readSpecResult(
+  spec: ParsedSpec,
+): Pick<VerifiedResult, "unticked" | "releaseNotesFilled" | "implementationNotes"> {
+  const all = sections(spec.body);
+  const section = (title: RegExp) => all.find((s) => s.level === 2 && title.test(s.title.trim()));
+  const notes = section(/^implementation notes$/i);
+  const release = section(/^release notes$/i);
   return {
-    changedFiles,
-    spec,
     unticked: uncheckedCriteria(spec.body),
-    releaseNotesFilled: releaseNotes ? releaseNotesFilled(sectionText(releaseNotes)) : false,
-    implementationNotes,
-    needsResearch,
+    releaseNotesFilled: release ? releaseNotesFilled(sectionText(release)) : false,
+    implementationNotes: notes ? sectionText(notes) || undefined : undefined,
   };
 }
