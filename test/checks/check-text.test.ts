@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { cleanOutput, commandMarkdown, fence, formatDuration, inlineCode, limitSummary, outputText } from "../../src/checks/check-text.js";
+import {
+  cleanOutput,
+  commandMarkdown,
+  fence,
+  formatDuration,
+  inlineCode,
+  limitSummary,
+  outputText,
+} from "../../src/checks/check-text.js";
 import { MAX_CHECK_TEXT } from "../../src/domain/checks.js";
 
 describe("check text", () => {

@@ -1,6 +1,6 @@
 import type { Context } from "probot";
-import { ConfigError } from "../../domain/repo-config.js";
-import { freshStatus, withNotice } from "../../domain/status.js";
+import { ConfigError, type LoadedConfig } from "../../domain/repo-config.js";
+import { withNotice } from "../../domain/status.js";
 import {
   activeImplementJob,
   enqueueChecks,
@@ -10,7 +10,6 @@ import {
 } from "../../queue/enqueue.js";
 import { isBot, mayTrigger, refusalNotice, roleOf } from "../authorize.js";
 import { stopStatus } from "../../pipeline/pipeline-stop.js";
-import { type LoadedConfig } from "../../domain/repo-config.js";
 import { COMMAND_HELP, parseCommand, type ChantCommand } from "../parse-command.js";
 import { takePoliteReply } from "../polite-reply.js";
 import { requestImplementation } from "../request-implementation.js";
@@ -19,7 +18,6 @@ import {
   forgeFor,
   knownFromPayload,
   onceForDelivery,
-  repoOf,
   type WebDeps,
   noteDelivery,
 } from "../web-deps.js";

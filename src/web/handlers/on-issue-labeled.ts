@@ -4,14 +4,7 @@ import { withNotice } from "../../domain/status.js";
 import { isBot, mayTrigger, refusalNotice, roleOf } from "../authorize.js";
 import { stopStatus } from "../../pipeline/pipeline-stop.js";
 import { requestImplementation } from "../request-implementation.js";
-import {
-  acknowledge,
-  forgeFor,
-  onceForDelivery,
-  repoOf,
-  type WebDeps,
-  noteDelivery,
-} from "../web-deps.js";
+import { acknowledge, forgeFor, onceForDelivery, type WebDeps, noteDelivery } from "../web-deps.js";
 
 /** `issues.labeled` with the configured label (default `chant:implement`) starts an implementation. */
 export async function onIssueLabeled(

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { MAX_ANNOTATIONS, MAX_MESSAGE_BYTES, MAX_OUTPUT_CHARS, parseAnnotations } from "../../../src/checks/annotations/parse-annotations.js";
+import {
+  MAX_ANNOTATIONS,
+  MAX_MESSAGE_BYTES,
+  MAX_OUTPUT_CHARS,
+  parseAnnotations,
+} from "../../../src/checks/annotations/parse-annotations.js";
 import { cutUtf8 } from "../../../src/util/utf8.js";
 import { FIXTURE_ROOT, at, toolOutput } from "./tool-output.js";
 
