@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { createProbot, ProbotOctokit, type Probot } from "probot";
-import { agentFromEnv } from "../../src/agents/agent.js";
+import { agentFromEnv } from "../../src/agents/agent-from-env.js";
 import type { Sandbox } from "../../src/sandbox/sandbox.js";
 import { sandboxFromEnv } from "../../src/sandbox/sandbox-from-env.js";
 import type { StepName, StepState } from "../../src/domain/status.js";

@@ -10,6 +10,7 @@
  * request per start. A refused key shows up in the first job (stopped at once,
  * see claude-stream.ts / codex-stream.ts), and in /readyz (AgentHealth).
  */
+import type { AgentStatus } from "../domain/health.js";
 import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { childEnv } from "../process/command-line.js";
@@ -152,9 +153,6 @@ export async function missingCredential(
   }
   return undefined;
 }
-
-export type AgentStatus =
-  { ready: true; agent: string } | { ready: false; agent: string; reason: string };
 
 /**
  * The agent as /readyz reports it: what the start-up check found, and whether

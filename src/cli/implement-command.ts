@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { AgentConfigError, agentCredentialValues, agentFromEnv } from "../agents/agent.js";
+import { AgentConfigError, agentCredentialValues, agentFromEnv } from "../agents/agent-from-env.js";
 import { checkAgent } from "../agents/preflight.js";
 import { failureTails } from "./check-command.js";
 import { anyFailed, formatResultsTable } from "../checks/format-results.js";

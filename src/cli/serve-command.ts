@@ -5,7 +5,7 @@ import { hasAppCredentials, readAppEnv, StartupError } from "./app-env.js";
 import { EXIT, parseCommandArgs, type Command, type Output } from "./command.js";
 import { serveSetupPage } from "./setup-page.js";
 import { startRoles, type Role } from "./start-roles.js";
-import { agentCredentialValues } from "../agents/agent.js";
+import { agentCredentialValues } from "../agents/agent-from-env.js";
 
 const ENV_HELP = `Environment (see the README): APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH,
 WEBHOOK_SECRET, PORT (3000), CHANT_REDIS_URL (redis://127.0.0.1:6379),

@@ -1,12 +1,13 @@
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { createProbot, ProbotOctokit } from "probot";
-import { AgentConfigError, agentFromEnv, type Agent } from "../agents/agent.js";
+import { AgentConfigError, agentFromEnv } from "../agents/agent-from-env.js";
+import { type Agent } from "../agents/agent.js";
 import { AgentHealth, checkAgent, watchedAgent } from "../agents/preflight.js";
 import type { Octokit } from "../forge/github/octokit.js";
 import { withRateLimitPolicy } from "../forge/github/rate-limit.js";
 import { createMetrics, instrumentOctokit, type Metrics } from "../observability/metrics.js";
-import { workerMetricsHooks } from "../observability/worker-metrics.js";
+import { workerMetricsHooks } from "../worker/worker-metrics.js";
 import { ChantQueues, redactUrl } from "../queue/chant-queues.js";
 import { RedisMutex } from "../queue/redis-mutex.js";
 import { chantBotApp } from "../web/app.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AGENT_CREDENTIAL_VARS, agentEnvironment } from "../../src/agents/agent-env.js";
-import { AgentConfigError, agentFromEnv } from "../../src/agents/agent.js";
+import { AgentConfigError, agentFromEnv } from "../../src/agents/agent-from-env.js";
 import { claudeArgv } from "../../src/agents/claude.js";
 import { codexArgv } from "../../src/agents/codex.js";
 import { ANTHROPIC_KEY, CANARY_GITHUB_TOKEN, OPENAI_KEY } from "./agent-test-support.js";

@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { agentFromEnv } from "../../src/agents/agent.js";
+import { agentFromEnv } from "../../src/agents/agent-from-env.js";
 import { sandboxFromEnv } from "../../src/sandbox/sandbox-from-env.js";
 
 const base = mkdtempSync(join(tmpdir(), "chant-agent-sandbox-"));

@@ -9,7 +9,7 @@ import {
   AgentConfigError,
   NEEDS_RESEARCH_EXIT_CODE,
   agentFromEnv,
-} from "../../src/agents/agent.js";
+} from "../../src/agents/agent-from-env.js";
 import type { Agent } from "../../src/agents/agent.js";
 import { CLAUDE_NOT_INSTALLED } from "../../src/agents/claude.js";
 import {

@@ -1,6 +1,6 @@
 /** The codex adapter end to end, with a fake `codex` on a private PATH. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { agentFromEnv } from "../../src/agents/agent.js";
+import { agentFromEnv } from "../../src/agents/agent-from-env.js";
 import type { Agent } from "../../src/agents/agent.js";
 import { CODEX_NOT_INSTALLED } from "../../src/agents/codex.js";
 import {

@@ -9,7 +9,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { agentFromEnv, type AgentResult } from "../../src/agents/agent.js";
+import { agentFromEnv } from "../../src/agents/agent-from-env.js";
+import { type AgentResult } from "../../src/agents/agent.js";
 import {
   AgentHealth,
   checkAgent,

@@ -284,6 +284,12 @@ describe("chant-bot implement stopped from outside", () => {
       expect(await p.exited).toBe(1);
       expect(Date.now() - stopped).toBeLessThan(10_000);
       expect(p.output()).toMatch(/cancelled/);
+      // The sandbox's processes die with it (its PID namespace goes when bwrap does): at
+      // once, or within moments on a busy machine; never left running.
+      const gone = Date.now() + 5000;
+      while (processesWith(marker).length > 0 && Date.now() < gone) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
       expect(processesWith(marker)).toEqual([]);
     },
     40_000,

@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { agentFromEnv } from "../../src/agents/agent.js";
+import { agentFromEnv } from "../../src/agents/agent-from-env.js";
 import { noMutex } from "../../src/forge/status-comment-store.js";
 import { githubForges } from "../../src/worker/forge-factory.js";
 import { parseSpec } from "../../src/spec/parse-spec.js";

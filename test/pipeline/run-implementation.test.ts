@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { agentFromEnv } from "../../src/agents/agent.js";
+import { agentFromEnv } from "../../src/agents/agent-from-env.js";
 import { bundledPrompt } from "../../src/agents/render-prompt.js";
 import { DEFAULT_CONFIG, type RepoConfig } from "../../src/domain/repo-config.js";
 import { LocalForge } from "../../src/forge/local/local-forge.js";

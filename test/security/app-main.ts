@@ -9,7 +9,7 @@
  * end-to-end tests. Health, metrics and the dashboard are left out.
  */
 import { createProbot, ProbotOctokit } from "probot";
-import { agentFromEnv } from "../../src/agents/agent.js";
+import { agentFromEnv } from "../../src/agents/agent-from-env.js";
 import { readAppEnv } from "../../src/cli/app-env.js";
 import { secretsFromEnv } from "../../src/cli/process-secrets.js";
 import { createLogger } from "../../src/observability/logger.js";

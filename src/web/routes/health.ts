@@ -1,6 +1,6 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import type { AgentStatus } from "../../agents/preflight.js";
+import type { AgentStatus } from "../../domain/health.js";
 import { redactUrl } from "../../queue/chant-queues.js";
 import { send, type Route } from "../http-server.js";
 

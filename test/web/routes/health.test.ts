@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { AgentStatus } from "../../../src/agents/preflight.js";
+import type { AgentStatus } from "../../../src/domain/health.js";
 import { ChantQueues } from "../../../src/queue/chant-queues.js";
 import {
   checkReadiness,

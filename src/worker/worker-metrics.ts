@@ -1,7 +1,7 @@
 import type { Agent } from "../agents/agent.js";
 import type { CheckConclusion } from "../domain/checks.js";
-import type { WorkerSettings } from "../worker/start-workers.js";
-import type { JobOutcome, Metrics } from "./metrics.js";
+import type { WorkerSettings } from "./start-workers.js";
+import type { JobOutcome, Metrics } from "../observability/metrics.js";
 
 type Hooks = Pick<WorkerSettings, "onStep" | "onConclusion" | "onJobDone" | "onAgentRun">;
 
