@@ -60,5 +60,13 @@ export default tseslint.config(
     files: ["src/process/run-process.ts", "test/support/**/*.ts", "bench/**/*.ts"],
     rules: { "no-restricted-imports": "off" },
   },
+  {
+    // Tool configuration written as CommonJS (dependency-cruiser reads .cjs).
+    files: ["**/*.cjs"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { module: "writable", require: "readonly" },
+    },
+  },
   prettier,
 );

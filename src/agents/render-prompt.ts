@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { firstHeading } from "../spec/markdown.js";
-import type { SpecDocument } from "../spec/serialize-spec.js";
-import { splitFrontmatter } from "../spec/split-frontmatter.js";
+import { firstHeading } from "../chant-format/markdown.js";
+import type { SpecDocument } from "../chant-format/serialize-spec.js";
+import { splitFrontmatter } from "../chant-format/split-frontmatter.js";
 import { parseYaml } from "../util/yaml.js";
 import { packageRoot } from "../util/package-root.js";
 import { fence, fenceUntrusted } from "../util/untrusted-text.js";

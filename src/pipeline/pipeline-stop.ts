@@ -1,6 +1,6 @@
 import { ConfigError } from "../domain/repo-config.js";
 import { RateLimitedError } from "../domain/errors.js";
-import { SpecError } from "../spec/spec-error.js";
+import { SpecError } from "../chant-format/spec-error.js";
 import { freshStatus, type Phase, type StatusState } from "../domain/status.js";
 import { GitError } from "../process/git.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bundledPrompt, renderPrompt } from "../../src/agents/render-prompt.js";
-import type { SpecDocument } from "../../src/spec/serialize-spec.js";
+import type { SpecDocument } from "../../src/chant-format/serialize-spec.js";
 
 const spec: SpecDocument & { id: string; path: string } = {
   id: "2026-01-29-001-abc",

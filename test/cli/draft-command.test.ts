@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { parseSpec } from "../../src/spec/parse-spec.js";
+import { parseSpec } from "../../src/chant-format/parse-spec.js";
 import { FIXTURE_REPOS } from "../support/memory-files.js";
 
 function run(args: string[]) {

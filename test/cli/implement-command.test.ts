@@ -16,7 +16,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { shellQuote } from "../../src/process/command-line.js";
 import { runProcess } from "../../src/process/run-process.js";
-import { parseSpec } from "../../src/spec/parse-spec.js";
+import { parseSpec } from "../../src/chant-format/parse-spec.js";
 import { FIX_AGENT } from "../support/e2e-stack.js";
 import { FIXTURE_REPOS } from "../support/memory-files.js";
 import { SANDBOX_TEST_ENV } from "../support/sandbox.js";

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { agentFromEnv } from "../../src/agents/agent-from-env.js";
 import { noMutex } from "../../src/forge/status-comment-store.js";
 import { githubForges } from "../../src/worker/forge-factory.js";
-import { parseSpec } from "../../src/spec/parse-spec.js";
+import { parseSpec } from "../../src/chant-format/parse-spec.js";
 import { readStatusState } from "../../src/domain/status.js";
 import { enqueueImplement } from "../../src/queue/enqueue.js";
 import { processImplementJob } from "../../src/worker/process-implement-job.js";

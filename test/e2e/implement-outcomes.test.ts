@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createMetrics } from "../../src/observability/metrics.js";
 import { readStatusState } from "../../src/domain/status.js";
 import { enqueueImplement } from "../../src/queue/enqueue.js";
-import { parseSpec } from "../../src/spec/parse-spec.js";
+import { parseSpec } from "../../src/chant-format/parse-spec.js";
 import { drained, finished, startStack, type Stack } from "../support/e2e-stack.js";
 import { runGit } from "../support/fake-github/index.js";
 import { newDeliveryId } from "../support/webhooks.js";

@@ -5,10 +5,10 @@ import {
 } from "../../src/pipeline/draft-spec/draft-implementation-spec.js";
 import { draftForIssue } from "../../src/pipeline/draft-spec/draft-for-issue.js";
 import { findResearchSpec } from "../../src/pipeline/find-research/find-research-spec.js";
-import { acceptanceCriteria } from "../../src/spec/acceptance-criteria.js";
-import { firstHeading, sections } from "../../src/spec/markdown.js";
-import { parseSpec } from "../../src/spec/parse-spec.js";
-import { strictWriteProblems } from "../../src/spec/serialize-spec.js";
+import { acceptanceCriteria } from "../../src/chant-format/acceptance-criteria.js";
+import { firstHeading, sections } from "../../src/chant-format/markdown.js";
+import { parseSpec } from "../../src/chant-format/parse-spec.js";
+import { strictWriteProblems } from "../../src/chant-format/serialize-spec.js";
 import { loadFixtureRepo, MemoryFiles } from "../support/memory-files.js";
 
 const repo = loadFixtureRepo("kv-store");

@@ -8,9 +8,9 @@ import {
 import { MAX_CHAIN_SPECS } from "../../src/pipeline/find-research/research-chain.js";
 import { findReproductionTests } from "../../src/pipeline/find-research/reproduction-tests.js";
 import { draftImplementationSpec } from "../../src/pipeline/draft-spec/draft-implementation-spec.js";
-import { acceptanceCriteria } from "../../src/spec/acceptance-criteria.js";
-import { sections } from "../../src/spec/markdown.js";
-import { parseSpec } from "../../src/spec/parse-spec.js";
+import { acceptanceCriteria } from "../../src/chant-format/acceptance-criteria.js";
+import { sections } from "../../src/chant-format/markdown.js";
+import { parseSpec } from "../../src/chant-format/parse-spec.js";
 import { loadFixtureRepo, MemoryFiles } from "../support/memory-files.js";
 
 const RESEARCH = ".chant/specs/2026-01-28-001-res.md";

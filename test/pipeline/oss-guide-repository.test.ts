@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundledPrompt } from "../../src/agents/render-prompt.js";
 import { main } from "../../src/cli/main.js";
 import { runProcess } from "../../src/process/run-process.js";
-import { acceptanceCriteria } from "../../src/spec/acceptance-criteria.js";
-import { fencesBalanced, sections, sectionText } from "../../src/spec/markdown.js";
-import { parseSpec } from "../../src/spec/parse-spec.js";
-import { strictWriteProblems } from "../../src/spec/serialize-spec.js";
+import { acceptanceCriteria } from "../../src/chant-format/acceptance-criteria.js";
+import { fencesBalanced, sections, sectionText } from "../../src/chant-format/markdown.js";
+import { parseSpec } from "../../src/chant-format/parse-spec.js";
+import { strictWriteProblems } from "../../src/chant-format/serialize-spec.js";
 
 /**
  * A repository laid out exactly as chant's OSS maintainer guide

@@ -4,7 +4,7 @@ import {
   issuesInTitle,
   specPhase,
 } from "../../src/pipeline/find-research/phases.js";
-import { parseSpec } from "../../src/spec/parse-spec.js";
+import { parseSpec } from "../../src/chant-format/parse-spec.js";
 
 function spec(path: string, frontmatter: string, title: string) {
   return parseSpec(path, `---\n${frontmatter}\n---\n# ${title}\n`);

@@ -13,10 +13,15 @@ import {
   findResearchSpec,
   type ResearchOutcome,
 } from "../../src/pipeline/find-research/find-research-spec.js";
-import { acceptanceCriteria } from "../../src/spec/acceptance-criteria.js";
-import { fencesBalanced, firstHeading, sections, sectionText } from "../../src/spec/markdown.js";
-import { parseSpec } from "../../src/spec/parse-spec.js";
-import { strictWriteProblems } from "../../src/spec/serialize-spec.js";
+import { acceptanceCriteria } from "../../src/chant-format/acceptance-criteria.js";
+import {
+  fencesBalanced,
+  firstHeading,
+  sections,
+  sectionText,
+} from "../../src/chant-format/markdown.js";
+import { parseSpec } from "../../src/chant-format/parse-spec.js";
+import { strictWriteProblems } from "../../src/chant-format/serialize-spec.js";
 import { MemoryFiles } from "../support/memory-files.js";
 
 /**

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shellQuote } from "../../src/process/command-line.js";
 import { readStatusState } from "../../src/domain/status.js";
-import { parseSpec } from "../../src/spec/parse-spec.js";
+import { parseSpec } from "../../src/chant-format/parse-spec.js";
 import { isSafeRepoPath } from "../../src/util/repo-path.js";
 import { oneLine } from "../../src/util/untrusted-text.js";
 import { hostileStrings, type HostileString } from "../fixtures/hostile-strings.js";

@@ -24,11 +24,11 @@ import {
 } from "../../src/pipeline/find-research/find-research-spec.js";
 import { git } from "../../src/process/git.js";
 import type { Workspace } from "../../src/pipeline/workspace/prepare-workspace.js";
-import { firstHeading } from "../../src/spec/markdown.js";
-import { parseSpec } from "../../src/spec/parse-spec.js";
-import { serializeSpec } from "../../src/spec/serialize-spec.js";
-import { parseRcaDocument } from "../../src/spec/rca.js";
-import { isSafeSpecId, isSpecId, nextSpecId, parseSpecId } from "../../src/spec/spec-id.js";
+import { firstHeading } from "../../src/chant-format/markdown.js";
+import { parseSpec } from "../../src/chant-format/parse-spec.js";
+import { serializeSpec } from "../../src/chant-format/serialize-spec.js";
+import { parseRcaDocument } from "../../src/chant-format/rca.js";
+import { isSafeSpecId, isSpecId, nextSpecId, parseSpecId } from "../../src/chant-format/spec-id.js";
 import { isSafeRepoPath } from "../../src/util/repo-path.js";
 import { visibleText } from "../../src/util/untrusted-text.js";
 import { createWebServer } from "../../src/web/http-server.js";

@@ -36,8 +36,8 @@ import type { DraftedSpec } from "../../src/pipeline/draft-spec/draft-implementa
 import type { FoundResearch } from "../../src/pipeline/draft-spec/draft-for-issue.js";
 import { runAgentStep } from "../../src/pipeline/run-agent/run-agent-step.js";
 import type { Workspace } from "../../src/pipeline/workspace/prepare-workspace.js";
-import { parseSpec } from "../../src/spec/parse-spec.js";
-import { SpecError } from "../../src/spec/spec-error.js";
+import { parseSpec } from "../../src/chant-format/parse-spec.js";
+import { SpecError } from "../../src/chant-format/spec-error.js";
 import { loadRepoConfig } from "../../src/forge/github/github-config.js";
 import { UnsandboxedSandbox } from "../../src/sandbox/direct.js";
 

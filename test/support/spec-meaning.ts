@@ -1,4 +1,4 @@
-import type { ParsedSpec } from "../../src/spec/parse-spec.js";
+import type { ParsedSpec } from "../../src/chant-format/parse-spec.js";
 
 /** What a spec says; where in the file a leniency was found is not part of it. */
 export function meaning(spec: ParsedSpec) {

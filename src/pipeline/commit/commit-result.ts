@@ -1,6 +1,6 @@
-import type { SpecFrontmatter } from "../../spec/frontmatter.js";
-import type { ParsedSpec } from "../../spec/parse-spec.js";
-import { serializeSpec } from "../../spec/serialize-spec.js";
+import type { SpecFrontmatter } from "../../chant-format/frontmatter.js";
+import type { ParsedSpec } from "../../chant-format/parse-spec.js";
+import { serializeSpec } from "../../chant-format/serialize-spec.js";
 import { oneLine } from "../../util/untrusted-text.js";
 import type { VerifiedResult } from "../verify-result/verify-result.js";
 import { commitFileFromIndex } from "../workspace/index-files.js";

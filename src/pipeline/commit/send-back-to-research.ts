@@ -1,10 +1,10 @@
 import { LocalFiles } from "../../process/local-files.js";
-import { parseSpec, type ParsedSpec } from "../../spec/parse-spec.js";
-import { serializeSpec } from "../../spec/serialize-spec.js";
-import { nextSpecId } from "../../spec/spec-id.js";
+import { parseSpec, type ParsedSpec } from "../../chant-format/parse-spec.js";
+import { serializeSpec } from "../../chant-format/serialize-spec.js";
+import { nextSpecId } from "../../chant-format/spec-id.js";
 import { oneLine } from "../../util/untrusted-text.js";
 import { SPEC_DIRS, SPECS_DIR } from "../find-research/find-research-spec.js";
-import { balanceFences, demoteHeadings } from "../../spec/markdown.js";
+import { balanceFences, demoteHeadings } from "../../chant-format/markdown.js";
 import type { VerifiedResult } from "../verify-result/verify-result.js";
 import type { Workspace } from "../workspace/prepare-workspace.js";
 import { writeAndCommitSpec } from "./commit-result.js";

@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import { bundledPrompt } from "../../agents/render-prompt.js";
 import type { RepoFiles } from "../../domain/repo-files.js";
-import { nextSpecId } from "../../spec/spec-id.js";
+import { nextSpecId } from "../../chant-format/spec-id.js";
 import { isSafeRepoPath, normalizeRepoPath } from "../../util/repo-path.js";
 import { SPEC_DIRS, type ResearchOutcome } from "../find-research/find-research-spec.js";
 import {

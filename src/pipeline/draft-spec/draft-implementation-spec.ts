@@ -1,19 +1,24 @@
 import type { DraftStatus } from "../../domain/repo-config.js";
-import type { SpecFrontmatter } from "../../spec/frontmatter.js";
-import { closeFences, cutMarkdown, demoteHeadings, plainText } from "../../spec/markdown.js";
-import type { ParsedSpec } from "../../spec/parse-spec.js";
+import type { SpecFrontmatter } from "../../chant-format/frontmatter.js";
+import {
+  closeFences,
+  cutMarkdown,
+  demoteHeadings,
+  plainText,
+} from "../../chant-format/markdown.js";
+import type { ParsedSpec } from "../../chant-format/parse-spec.js";
 import {
   locationKey,
   parseRcaDocument,
   type CodeLocation,
   type FileToModify,
   type RcaDocument,
-} from "../../spec/rca.js";
+} from "../../chant-format/rca.js";
 import {
   serializeSpec,
   strictWriteProblems,
   type SpecDocument,
-} from "../../spec/serialize-spec.js";
+} from "../../chant-format/serialize-spec.js";
 import { isSafeRepoPath, isTestPath } from "../../util/repo-path.js";
 import { oneLine } from "../../util/untrusted-text.js";
 import { SPECS_DIR, type ResearchChain } from "../find-research/find-research-spec.js";

@@ -1,4 +1,4 @@
-import type { ParsedSpec } from "../../spec/parse-spec.js";
+import type { ParsedSpec } from "../../chant-format/parse-spec.js";
 import { oneLine } from "../../util/untrusted-text.js";
 import {
   specHint,

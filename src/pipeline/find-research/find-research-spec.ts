@@ -1,7 +1,7 @@
 import type { RepoFiles } from "../../domain/repo-files.js";
-import { sections } from "../../spec/markdown.js";
-import type { ParsedSpec } from "../../spec/parse-spec.js";
-import { isSafeSpecId, SPEC_ID_PATTERN } from "../../spec/spec-id.js";
+import { sections } from "../../chant-format/markdown.js";
+import type { ParsedSpec } from "../../chant-format/parse-spec.js";
+import { isSafeSpecId, SPEC_ID_PATTERN } from "../../chant-format/spec-id.js";
 import { isSafeRepoPath, isTestPath, normalizeRepoPath } from "../../util/repo-path.js";
 import { oneLine, visibleText } from "../../util/untrusted-text.js";
 import {

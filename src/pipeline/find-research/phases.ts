@@ -1,6 +1,6 @@
-import type { ParsedSpec } from "../../spec/parse-spec.js";
-import { firstHeading, plainText } from "../../spec/markdown.js";
-import { parseSpecId } from "../../spec/spec-id.js";
+import type { ParsedSpec } from "../../chant-format/parse-spec.js";
+import { firstHeading, plainText } from "../../chant-format/markdown.js";
+import { parseSpecId } from "../../chant-format/spec-id.js";
 import { normalizeRepoPath } from "../../util/repo-path.js";
 
 /**

@@ -1,6 +1,6 @@
 import type { RepoFiles } from "../../domain/repo-files.js";
-import { acceptanceCriteria } from "../../spec/acceptance-criteria.js";
-import { parseSpec, type ParsedSpec } from "../../spec/parse-spec.js";
+import { acceptanceCriteria } from "../../chant-format/acceptance-criteria.js";
+import { parseSpec, type ParsedSpec } from "../../chant-format/parse-spec.js";
 import { isSafeRepoPath, isTestPath, normalizeRepoPath } from "../../util/repo-path.js";
 import { isResearch, researchChainFor } from "./find-research-spec.js";
 

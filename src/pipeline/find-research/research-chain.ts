@@ -1,5 +1,5 @@
-import type { ParsedSpec } from "../../spec/parse-spec.js";
-import { compareSpecIds } from "../../spec/spec-id.js";
+import type { ParsedSpec } from "../../chant-format/parse-spec.js";
+import { compareSpecIds } from "../../chant-format/spec-id.js";
 import { isSafeRepoPath, normalizeRepoPath } from "../../util/repo-path.js";
 import {
   isResearchPhase,

@@ -1,7 +1,7 @@
 import type { FileRead, RepoFileEntry, RepoFiles } from "../../domain/repo-files.js";
-import { MAX_SPEC_BYTES, parseSpec, type ParsedSpec } from "../../spec/parse-spec.js";
-import { isSpecError } from "../../spec/spec-error.js";
-import { parseSpecId, specIdFromPath } from "../../spec/spec-id.js";
+import { MAX_SPEC_BYTES, parseSpec, type ParsedSpec } from "../../chant-format/parse-spec.js";
+import { isSpecError } from "../../chant-format/spec-error.js";
+import { parseSpecId, specIdFromPath } from "../../chant-format/spec-id.js";
 import { normalizeRepoPath } from "../../util/repo-path.js";
 
 export const SPECS_DIR = ".chant/specs";

@@ -1,8 +1,13 @@
 import type { AgentResult } from "../../agents/agent.js";
 import { plural } from "../../util/plural.js";
-import type { AcceptanceCriterion } from "../../spec/acceptance-criteria.js";
-import { demoteHeadings, balanceFences, sections, sectionText } from "../../spec/markdown.js";
-import type { ParsedSpec } from "../../spec/parse-spec.js";
+import type { AcceptanceCriterion } from "../../chant-format/acceptance-criteria.js";
+import {
+  demoteHeadings,
+  balanceFences,
+  sections,
+  sectionText,
+} from "../../chant-format/markdown.js";
+import type { ParsedSpec } from "../../chant-format/parse-spec.js";
 import { formatDuration } from "../../domain/status.js";
 
 /** GitHub refuses pull request bodies over 65,536 characters. */

@@ -5,7 +5,7 @@ import { bundledPrompt, renderPrompt } from "../../agents/render-prompt.js";
 import type { RepoConfig } from "../../domain/repo-config.js";
 import type { IssueInfo } from "../../forge/forge.js";
 import { readLocalFile } from "../../process/local-files.js";
-import { serializeSpec } from "../../spec/serialize-spec.js";
+import { serializeSpec } from "../../chant-format/serialize-spec.js";
 import { parseYaml } from "../../util/yaml.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import type { DraftedSpec } from "../draft-spec/draft-implementation-spec.js";

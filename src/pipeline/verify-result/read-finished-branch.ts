@@ -1,4 +1,4 @@
-import { parseSpec } from "../../spec/parse-spec.js";
+import { parseSpec } from "../../chant-format/parse-spec.js";
 import { readRegularFile } from "../workspace/index-files.js";
 import type { Workspace } from "../workspace/prepare-workspace.js";
 import { readSpecResult, type VerifiedResult } from "./verify-result.js";

@@ -1,9 +1,12 @@
 import type { AgentResult } from "../../agents/agent.js";
 import type { RepoConfig } from "../../domain/repo-config.js";
-import { uncheckedCriteria, type AcceptanceCriterion } from "../../spec/acceptance-criteria.js";
-import { sections, sectionText } from "../../spec/markdown.js";
-import { parseSpec, type ParsedSpec } from "../../spec/parse-spec.js";
-import { isSpecError } from "../../spec/spec-error.js";
+import {
+  uncheckedCriteria,
+  type AcceptanceCriterion,
+} from "../../chant-format/acceptance-criteria.js";
+import { sections, sectionText } from "../../chant-format/markdown.js";
+import { parseSpec, type ParsedSpec } from "../../chant-format/parse-spec.js";
+import { isSpecError } from "../../chant-format/spec-error.js";
 import { releaseNotesFilled } from "../draft-spec/draft-implementation-spec.js";
 import { PipelineStop } from "../pipeline-stop.js";
 import { readRegularFile } from "../workspace/index-files.js";

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Forge, GitAccess } from "../../forge/forge.js";
-import { parseSpec } from "../../spec/parse-spec.js";
+import { parseSpec } from "../../chant-format/parse-spec.js";
 import { createRedactor, createSecretFinder, type Redactor } from "../../util/redact.js";
 import type { DraftedSpec } from "../draft-spec/draft-implementation-spec.js";
 import { PipelineStop } from "../pipeline-stop.js";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { parseSpec } from "../../src/spec/parse-spec.js";
-import { SpecError } from "../../src/spec/spec-error.js";
-import { acceptanceCriteria } from "../../src/spec/acceptance-criteria.js";
-import { firstHeading } from "../../src/spec/markdown.js";
+import { parseSpec } from "../../src/chant-format/parse-spec.js";
+import { SpecError } from "../../src/chant-format/spec-error.js";
+import { acceptanceCriteria } from "../../src/chant-format/acceptance-criteria.js";
+import { firstHeading } from "../../src/chant-format/markdown.js";
 
 const PATH = ".chant/specs/2026-01-29-003-ghi.md";
 

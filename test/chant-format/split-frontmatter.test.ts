@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { splitFrontmatter } from "../../src/spec/split-frontmatter.js";
+import { splitFrontmatter } from "../../src/chant-format/split-frontmatter.js";
 
 describe("splitFrontmatter", () => {
   it("splits a `---` line, the YAML, a `---` line; the YAML keeps the file's line numbers", () => {

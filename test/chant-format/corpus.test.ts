@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { acceptanceCriteria } from "../../src/spec/acceptance-criteria.js";
-import { firstHeading } from "../../src/spec/markdown.js";
-import { parseSpec, type ParsedSpec } from "../../src/spec/parse-spec.js";
-import { serializeSpec } from "../../src/spec/serialize-spec.js";
+import { acceptanceCriteria } from "../../src/chant-format/acceptance-criteria.js";
+import { firstHeading } from "../../src/chant-format/markdown.js";
+import { parseSpec, type ParsedSpec } from "../../src/chant-format/parse-spec.js";
+import { serializeSpec } from "../../src/chant-format/serialize-spec.js";
 import { parseYaml } from "../../src/util/yaml.js";
 import { meaning } from "../support/spec-meaning.js";
 

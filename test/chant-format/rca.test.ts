@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { extractPath, parseRcaDocument } from "../../src/spec/rca.js";
+import { extractPath, parseRcaDocument } from "../../src/chant-format/rca.js";
 import { loadFixtureRepo } from "../support/memory-files.js";
 
 describe("parseRcaDocument", () => {

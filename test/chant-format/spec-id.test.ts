@@ -6,7 +6,7 @@ import {
   isSpecId,
   nextSpecId,
   parseSpecId,
-} from "../../src/spec/spec-id.js";
+} from "../../src/chant-format/spec-id.js";
 
 const NOW = new Date(2026, 0, 29, 10, 0, 0); // local time, as chant's Local::now()
 const fixed = () => 0; // random suffix "000"

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseSpec } from "../../src/spec/parse-spec.js";
-import { serializeSpec, strictWriteProblems } from "../../src/spec/serialize-spec.js";
+import { parseSpec } from "../../src/chant-format/parse-spec.js";
+import { serializeSpec, strictWriteProblems } from "../../src/chant-format/serialize-spec.js";
 import { meaning } from "../support/spec-meaning.js";
 
 const PATH = ".chant/specs/2026-01-29-004-xyz.md";

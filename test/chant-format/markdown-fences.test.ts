@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { acceptanceCriteria } from "../../src/spec/acceptance-criteria.js";
-import { closeFences, cutMarkdown, fencesBalanced, sections } from "../../src/spec/markdown.js";
+import { acceptanceCriteria } from "../../src/chant-format/acceptance-criteria.js";
+import {
+  closeFences,
+  cutMarkdown,
+  fencesBalanced,
+  sections,
+} from "../../src/chant-format/markdown.js";
 
 /** Quoted text followed by the rest of a spec: the rest must stay markdown, for GitHub and for chant. */
 function followedBySpec(quoted: string): string {
