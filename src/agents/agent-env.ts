@@ -9,6 +9,7 @@ import { INHERITED_ENV_VARS, childEnv } from "../process/command-line.js";
 import { parseEgressRule, ruleForUrl } from "../sandbox/egress-rules.js";
 import { egressFromEnv } from "../sandbox/sandbox-from-env.js";
 import { SandboxConfigError, type EgressRule, type NetworkPolicy } from "../sandbox/sandbox.js";
+import { looksLikeCredential } from "../util/redact.js";
 
 export class AgentConfigError extends Error {
   override readonly name = "AgentConfigError";
@@ -120,19 +121,6 @@ export function refusedEnvName(name: string): string | undefined {
   return undefined;
 }
 
-// GitHub token shapes and PEM keys (as in src/util/redact.ts): a variable
-// with an innocent name can still hold one.
-const CREDENTIAL_VALUE = [
-  /\bgh[pousr]_[A-Za-z0-9]{36,}/,
-  /\bgithub_pat_[A-Za-z0-9_]{20,}/,
-  /\bv1\.[0-9a-f]{40}\b/,
-  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/,
-];
-
-function refusedEnvValue(value: string): boolean {
-  return CREDENTIAL_VALUE.some((pattern) => pattern.test(value));
-}
-
 /**
  * The names listed in `CHANT_AGENT_ENV` (comma- or whitespace-separated),
  * validated: a malformed or refused name is an AgentConfigError.
@@ -211,7 +199,7 @@ export function agentEnvironment(
     if ((INHERITED_ENV_VARS as readonly string[]).includes(name)) continue;
     const value = source[name];
     if (value === undefined || value === "") continue;
-    if (refusedEnvValue(value)) {
+    if (looksLikeCredential(value)) {
       throw new AgentConfigError(
         `${name} holds what looks like a GitHub token or private key; it is not passed to the agent`,
       );

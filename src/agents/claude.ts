@@ -24,7 +24,7 @@ export function claudeArgv(run: Pick<AgentRun, "model" | "maxTurns">): string[] 
     // `--model=M` rather than `--model M`: a value starting with "-" stays a value.
     ...(run.model ? [`--model=${run.model}`] : []),
     "--max-turns",
-    String(positiveInteger(run.maxTurns)),
+    String(atLeastOne(run.maxTurns)),
     // In print mode nobody can answer a permission prompt: a tool that needs
     // one is denied. acceptEdits would allow edits but deny the Bash calls the
     // agent needs to run the reproduction test and the suite. Bypassing is
@@ -105,6 +105,7 @@ const NOT_LOGGED_IN_HINT = `claude found no credential: set ${CLAUDE_CREDENTIALS
 const ROOT_HINT =
   "run the worker as a non-root user, or, in a disposable container, set IS_SANDBOX=1 and CHANT_AGENT_ENV=IS_SANDBOX";
 
-export function positiveInteger(value: number): number {
+/** A whole number of at least 1 (the config already checks max_turns; a bad value never reaches the CLI). */
+function atLeastOne(value: number): number {
   return Number.isFinite(value) && value >= 1 ? Math.floor(value) : 1;
 }

@@ -41,7 +41,7 @@ export function parseCommandArgs<O extends Options>(args: string[], options: O) 
   }
 }
 
-export function positiveInteger(value: string | undefined, flag: string): number {
+export function positiveIntegerFlag(value: string | undefined, flag: string): number {
   if (value === undefined) throw new UsageError(`${flag} is required`);
   if (!/^[1-9]\d{0,8}$/.test(value))
     throw new UsageError(`${flag} must be a positive whole number, got "${value}"`);

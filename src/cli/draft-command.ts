@@ -6,7 +6,7 @@ import { LocalFiles } from "../process/local-files.js";
 import { draftForIssue } from "../pipeline/draft-spec/draft-for-issue.js";
 import { describeResearchOutcome } from "../pipeline/find-research/describe-outcome.js";
 import { findResearchSpec } from "../pipeline/find-research/find-research-spec.js";
-import { EXIT, failure, parseCommandArgs, positiveInteger, type Command } from "./command.js";
+import { EXIT, failure, parseCommandArgs, positiveIntegerFlag, type Command } from "./command.js";
 
 export const draftCommand: Command = {
   name: "draft",
@@ -46,7 +46,7 @@ Exit status: 0 drafted, 1 nothing to draft (the reason is printed), 2 usage erro
       io.out(this.usage);
       return EXIT.ok;
     }
-    const issueNumber = positiveInteger(values.issue, "--issue");
+    const issueNumber = positiveIntegerFlag(values.issue, "--issue");
     const dir = resolve(values.repo);
     const fail = failure(io, "draft", values.json);
 

@@ -17,7 +17,7 @@ import {
   EXIT,
   failure,
   parseCommandArgs,
-  positiveInteger,
+  positiveIntegerFlag,
   sandboxLog,
   type Command,
 } from "./command.js";
@@ -61,7 +61,7 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
       io.out(this.usage);
       return EXIT.ok;
     }
-    const issueNumber = positiveInteger(values.issue, "--issue");
+    const issueNumber = positiveIntegerFlag(values.issue, "--issue");
     const dir = resolve(values.repo);
     const fail = failure(io, "implement", values.json);
 

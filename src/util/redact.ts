@@ -302,25 +302,34 @@ function reverse(text: string): string {
   return [...text].reverse().join("");
 }
 
+// The credential shapes the app knows, written once: the redactor, the secret
+// finder and the check of the agent's environment (agents/agent-env.ts) use these.
 const GITHUB_TOKEN_PATTERNS: readonly RegExp[] = [
   /\bgh[pousr]_[A-Za-z0-9]{36,}/g,
   /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
 ];
+const OLD_INSTALLATION_TOKEN = /\bv1\.[0-9a-f]{40}\b/g;
+const PRIVATE_KEY_BLOCK =
+  /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
+
+/** Whether a value holds a GitHub token of any kind, an old installation token or a PEM private key. */
+export function looksLikeCredential(value: string): boolean {
+  return [...GITHUB_TOKEN_PATTERNS, OLD_INSTALLATION_TOKEN, PRIVATE_KEY_BLOCK].some((pattern) =>
+    new RegExp(pattern.source).test(value),
+  );
+}
 
 // Known credential shapes. Each keeps the surrounding structure readable and
 // replaces only the secret part.
 const KNOWN_TOKEN_PATTERNS: readonly [RegExp, string][] = [
   // PEM private keys (RSA, EC, OPENSSH, PKCS#8, encrypted), also with escaped
   // newlines as in a .env file, and cut-off blocks at the end of a log.
-  [
-    /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g,
-    `-----BEGIN $1PRIVATE KEY-----${REDACTED}-----END $1PRIVATE KEY-----`,
-  ],
+  [PRIVATE_KEY_BLOCK, `-----BEGIN $1PRIVATE KEY-----${REDACTED}-----END $1PRIVATE KEY-----`],
   // GitHub tokens: personal (ghp_), OAuth (gho_), user-to-server (ghu_),
   // installation (ghs_), refresh (ghr_); fine-grained personal tokens.
   ...GITHUB_TOKEN_PATTERNS.map((pattern): [RegExp, string] => [pattern, REDACTED]),
   // Old-style installation tokens.
-  [/\bv1\.[0-9a-f]{40}\b/g, REDACTED],
+  [OLD_INSTALLATION_TOKEN, REDACTED],
   // Credentials in URLs: https://x-access-token:TOKEN@host, https://user:pass@host.
   [/\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@'"<>]+):([^\s/'"<>]+)@/gi, `$1$2:${REDACTED}@`],
   // Authorization header values, also as JSON/YAML keys and git's http.extraheader.

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   createRedactor,
   createSecretFinder,
+  looksLikeCredential,
   redactKnownTokens,
   secretForms,
 } from "../../src/util/redact.js";
@@ -329,6 +330,32 @@ describe("redactKnownTokens", () => {
     // Public keys and certificates are not secrets.
     const cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
     expect(redactKnownTokens(cert)).toBe(cert);
+  });
+});
+
+describe("looksLikeCredential: the shapes redactKnownTokens knows, for the agent's environment", () => {
+  const credentials = [
+    TOKEN,
+    `ghp_${"a".repeat(36)}`,
+    `github_pat_${"B".repeat(22)}_x`,
+    `v1.${"0123456789abcdef".repeat(2)}01234567`,
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIE",
+    "-----BEGIN PRIVATE KEY-----",
+  ];
+  it.each(credentials)("knows %s, alone and inside other text", (value) => {
+    expect(looksLikeCredential(value)).toBe(true);
+    expect(looksLikeCredential(`prefix ${value} suffix`)).toBe(true);
+    // and redactKnownTokens hides what looksLikeCredential sees
+    expect(redactKnownTokens(value)).not.toBe(value);
+  });
+  it.each(["sk-ant-api03-not-github", "ghp_short", "v1.notHex", "BEGIN PRIVATE KEY", ""])(
+    "lets %j through",
+    (value) => {
+      expect(looksLikeCredential(value)).toBe(false);
+    },
+  );
+  it("is the same on every call (no global regex state)", () => {
+    expect([1, 2, 3].map(() => looksLikeCredential(TOKEN))).toEqual([true, true, true]);
   });
 });
 
