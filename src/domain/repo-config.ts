@@ -85,6 +85,22 @@ export const repoConfigSchema = z
       })
       .strict()
       .default({ draft: true, allow_workflow_changes: false }),
+    /**
+     * chant's approval gate: the drafted spec is pushed alone, with
+     * `approval: {required: true, status: pending}`, and no agent runs until
+     * `/chant approve`.
+     */
+    approval: z
+      .object({
+        /** Every implementation waits for approval (else only those asked with the plan label or `/chant plan`). */
+        required: z.boolean().default(false),
+        /** The person who asked for the plan may not approve it: two people on every agent run. */
+        separate_approver: z.boolean().default(false),
+        /** The issue label that asks for a plan to approve (`/chant plan` does the same). */
+        label: z.string().trim().min(1).max(50).default("chant:plan"),
+      })
+      .strict()
+      .default({ required: false, separate_approver: false, label: "chant:plan" }),
   })
   .strict();
 

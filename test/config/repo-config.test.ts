@@ -27,6 +27,7 @@ describe("repo config", () => {
       checks: { timeout_minutes: 15, setup_network: false, fork_pull_requests: "refuse" },
       agent: { max_turns: 60, timeout_minutes: 45 },
       pr: { draft: true, allow_workflow_changes: false },
+      approval: { required: false, separate_approver: false, label: "chant:plan" },
     });
   });
 
@@ -48,12 +49,29 @@ describe("repo config", () => {
         "  timeout_minutes: 60",
         "pr:",
         "  draft: false",
+        "approval:",
+        "  required: true",
+        "  separate_approver: true",
+        "  label: plan-first",
       ].join("\n"),
       WHERE,
     );
     expect(config.checks.reproduction).toBe("npm test -- {tests}");
     expect(config.agent).toEqual({ model: "sonnet", max_turns: 30, timeout_minutes: 60 });
     expect(config.pr.draft).toBe(false);
+    expect(config.approval).toEqual({
+      required: true,
+      separate_approver: true,
+      label: "plan-first",
+    });
+  });
+
+  it("names a mistyped approval key and a non-boolean with their lines", () => {
+    const error = problems("approval:\n  requierd: true\n  separate_approver: yes please\n");
+    expect(error.problems.map((p) => [p.key, p.line])).toEqual([
+      ["approval.requierd", 2],
+      ["approval.separate_approver", 3],
+    ]);
   });
 
   it("refuses spec_status ready with the reason, naming file, line and key", () => {
