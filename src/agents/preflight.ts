@@ -11,13 +11,14 @@
  * see claude-stream.ts / codex-stream.ts), and in /readyz (AgentHealth).
  */
 import type { AgentStatus } from "../domain/health.js";
-import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { childEnv } from "../process/command-line.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { AgentConfigError } from "./agent-env.js";
 import type { Agent, AgentResult } from "./agent.js";
 import { CLAUDE_CREDENTIALS } from "./claude.js";
+import { isDirectory } from "../process/file-status.js";
 
 /** What chant-bot needs of a CLI, and the version it was tested with. */
 interface CliRequirements {
@@ -123,9 +124,8 @@ function truthy(env: NodeJS.ProcessEnv, name: string): boolean {
   return value !== "" && value !== "0" && value !== "false" && value !== "no";
 }
 
-async function isDirectory(path: string | undefined): Promise<boolean> {
-  if (!path) return false;
-  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+async function isDirectoryIfSet(path: string | undefined): Promise<boolean> {
+  return path ? isDirectory(path) : false;
 }
 
 /** Why the agent has no credential at all, or undefined when it has one to try. */
@@ -143,12 +143,12 @@ export async function missingCredential(
     if (truthy(env, "CLAUDE_CODE_USE_BEDROCK") || truthy(env, "CLAUDE_CODE_USE_VERTEX"))
       return undefined;
     // A settings directory may hold a login or an apiKeyHelper: it is copied into the sandbox.
-    if (await isDirectory(env.CLAUDE_CONFIG_DIR)) return undefined;
+    if (await isDirectoryIfSet(env.CLAUDE_CONFIG_DIR)) return undefined;
     return `claude has no credential: set ${CLAUDE_CREDENTIALS} in the worker's environment (or point CLAUDE_CONFIG_DIR at a settings directory with a login); a \`claude /login\` of the worker's user is not visible in the sandbox`;
   }
   if (agent === "codex") {
     if (set(env, "OPENAI_API_KEY") || set(env, "CODEX_API_KEY")) return undefined;
-    if (await isDirectory(env.CODEX_HOME)) return undefined;
+    if (await isDirectoryIfSet(env.CODEX_HOME)) return undefined;
     return "codex has no credential: set OPENAI_API_KEY (or CODEX_API_KEY) in the worker's environment (or point CODEX_HOME at a directory with a `codex login`); the worker's own ~/.codex is not visible in the sandbox";
   }
   return undefined;

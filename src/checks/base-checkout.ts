@@ -5,9 +5,10 @@
  * check command runs, so no git ever runs where a command has written.
  */
 import { constants } from "node:fs";
-import { lstat, mkdir, open, unlink } from "node:fs/promises";
+import { mkdir, open, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { git, GitError } from "../process/git.js";
+import { lstatIfPresent } from "../process/file-status.js";
 
 /** A commit id as the checks accept it for the base: hex only, so it cannot read as an option. */
 export const COMMIT_ID = /^[0-9a-f]{7,64}$/i;
@@ -84,7 +85,7 @@ export async function writeInside(
   let dir = root;
   for (const part of parts.slice(0, -1)) {
     dir = join(dir, part);
-    const stat = await lstat(dir).catch(() => undefined);
+    const stat = await lstatIfPresent(dir);
     if (!stat) await mkdir(dir);
     else if (stat.isSymbolicLink())
       throw new Error(`${path}: \`${part}\` is a symbolic link in the base commit`);
@@ -92,7 +93,7 @@ export async function writeInside(
       throw new Error(`${path}: \`${part}\` is not a directory in the base commit`);
   }
   const target = join(root, path);
-  const existing = await lstat(target).catch(() => undefined);
+  const existing = await lstatIfPresent(target);
   if (existing?.isDirectory()) throw new Error(`${path} is a directory in the base commit`);
   if (existing) await unlink(target);
   const handle = await open(

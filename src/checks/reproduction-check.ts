@@ -1,4 +1,4 @@
-import { lstat, realpath } from "node:fs/promises";
+import { realpath } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { shellQuote } from "../process/command-line.js";
 import { isSafeRepoPath } from "../util/repo-path.js";
@@ -12,6 +12,7 @@ import {
   type CommandContext,
   type CommandRun,
 } from "./run-command.js";
+import { lstatIfPresent } from "../process/file-status.js";
 
 /** The placeholder in `checks.reproduction` that becomes the shell-quoted test paths. */
 export const TESTS_PLACEHOLDER = "{tests}";
@@ -49,7 +50,7 @@ export async function checkTestPaths(
       continue;
     }
     const full = join(workspace, path);
-    const stat = await lstat(full).catch(() => undefined);
+    const stat = await lstatIfPresent(full);
     if (stat === undefined) {
       missing.push(path);
     } else if (!stat.isFile()) {

@@ -1,7 +1,7 @@
-import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import type { NetworkPolicy, Sandbox } from "../sandbox/sandbox.js";
 import { formatDuration } from "./check-text.js";
+import { lstatIfPresent } from "../process/file-status.js";
 
 /** What every command of one checks run shares. */
 export interface CommandContext {
@@ -48,7 +48,7 @@ export async function runShellCommand(
   network: NetworkPolicy = { kind: "none" },
 ): Promise<CommandRun> {
   const dotGit = join(cwd, ".git");
-  const hasGit = (await lstat(dotGit).catch(() => undefined)) !== undefined;
+  const hasGit = (await lstatIfPresent(dotGit)) !== undefined;
   const result = await context.sandbox.run(
     ["sh", "-c", command],
     {

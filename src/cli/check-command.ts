@@ -1,4 +1,4 @@
-import { mkdir, stat } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { makeWorkspaceDir, removeTree } from "../pipeline/workspace/workspace-dir.js";
@@ -31,6 +31,7 @@ import {
   parseCommandArgs,
   sandboxLog,
 } from "./command.js";
+import { isDirectory } from "../process/file-status.js";
 
 /** Branches the default branch is looked for under, in this order. */
 const DEFAULT_BRANCH_CANDIDATES = ["origin/HEAD", "main", "master"];
@@ -284,8 +285,4 @@ async function git(dir: string, args: readonly string[]): Promise<string | undef
     maxOutputBytes: 64 * 1024,
   });
   return result.exitCode === 0 ? result.stdout.trim() : undefined;
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
 }

@@ -84,7 +84,10 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
       `Cannot reach Redis at ${redactUrl(appEnv.queue.redisUrl)} (${(error as Error).message}). Start Redis (>= 6.2) or set CHANT_REDIS_URL.`,
     );
   }
-  for (const warning of await checkRedisForBullMQ(queues.redis).catch(() => [])) log.warn(warning);
+  const redisWarnings = await checkRedisForBullMQ(queues.redis).catch((error: unknown) => [
+    `could not check Redis's settings for BullMQ (${(error as Error).message}); make sure maxmemory-policy is noeviction`,
+  ]);
+  for (const warning of redisWarnings) log.warn(warning);
 
   const metrics = createMetrics({ queues });
   // `defaults` with a function: Probot passes its own throttle options per instance, which

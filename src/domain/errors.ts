@@ -13,3 +13,13 @@ export class RateLimitedError extends Error {
     );
   }
 }
+
+/**
+ * Whether a forge said "there is no such thing" (HTTP 404 or 410: missing,
+ * deleted, or not visible to this installation), as opposed to a failure to
+ * ask (network, rate limit, server error), which must not pass for an answer.
+ */
+export function isNotFound(error: unknown): boolean {
+  const status = (error as { status?: unknown } | null)?.status;
+  return status === 404 || status === 410;
+}

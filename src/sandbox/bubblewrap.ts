@@ -17,8 +17,7 @@
  * (CHANT_SANDBOX_UID, default 65534): process limits count per user, and
  * root's files stay out of reach even if a mount were misconfigured.
  */
-import { statfs } from "node:fs/promises";
-import { chmod, lchown, lstat, mkdir, readdir, readlink, writeFile } from "node:fs/promises";
+import { chmod, lchown, mkdir, readdir, readlink, statfs, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { runProcess } from "../process/run-process.js";
 import {
@@ -36,6 +35,7 @@ import type {
   SandboxRun,
   SandboxRunOptions,
 } from "./sandbox.js";
+import { lstatIfPresent } from "../process/file-status.js";
 
 /** Inside the sandbox the command runs as this user (not root: agents refuse some modes as root). */
 export const SANDBOX_UID = 1000;
@@ -348,12 +348,13 @@ export class BubblewrapSandbox implements Sandbox {
     this.systemBinds ??= (async () => {
       const args: string[] = [];
       const add = async (path: string) => {
-        const stat = await lstat(path).catch(() => undefined);
+        const stat = await lstatIfPresent(path);
         if (!stat) return;
         if (stat.isSymbolicLink()) args.push("--symlink", await readlink(path), path);
         else args.push("--ro-bind", path, path);
       };
       for (const path of SYSTEM_PATHS) await add(path);
+      // eslint-disable-next-line no-restricted-syntax -- an unreadable /etc has nothing to bind
       const etc = await readdir("/etc").catch(() => [] as string[]);
       for (const name of etc.sort()) {
         if (ETC_ENTRIES.includes(name) || ETC_PREFIXES.some((p) => name.startsWith(p))) {
@@ -366,7 +367,7 @@ export class BubblewrapSandbox implements Sandbox {
       const bound = args.filter((_, i) => i % 3 === 2 && args[i - 2] === "--ro-bind");
       for (const path of this.options.masked) {
         if (!bound.some((dir) => path === dir || path.startsWith(`${dir}/`))) continue;
-        const stat = await lstat(path).catch(() => undefined);
+        const stat = await lstatIfPresent(path);
         if (stat?.isDirectory()) args.push("--tmpfs", path, "--remount-ro", path);
         else if (stat) args.push("--ro-bind", "/dev/null", path);
       }
@@ -391,7 +392,7 @@ async function chownTree(root: string, uid: number, gid: number): Promise<void> 
   const stack = [root];
   while (stack.length > 0) {
     const path = stack.pop()!;
-    const stat = await lstat(path).catch(() => undefined);
+    const stat = await lstatIfPresent(path);
     if (!stat) continue;
     if (stat.uid !== uid || stat.gid !== gid) await lchown(path, uid, gid);
     if (stat.isDirectory()) {
@@ -409,7 +410,7 @@ async function makeTraversable(dir: string, stop: string): Promise<void> {
   const uid = process.getuid?.();
   let current = dir;
   while (current !== "/" && (current === stop || current.startsWith(`${stop}/`))) {
-    const stat = await lstat(current).catch(() => undefined);
+    const stat = await lstatIfPresent(current);
     if (stat?.isDirectory() && stat.uid === uid && (stat.mode & 0o001) === 0) {
       await chmod(current, (stat.mode & 0o7777) | 0o011);
     }

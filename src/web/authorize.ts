@@ -1,4 +1,5 @@
 import type { Octokit } from "../forge/github/octokit.js";
+import { isNotFound } from "../domain/errors.js";
 
 /** The roles that may start work: anyone who could push the fix themselves. */
 export const ALLOWED_ROLES = ["admin", "maintain", "write"] as const;
@@ -26,7 +27,7 @@ export async function roleOf(
     );
   } catch (error) {
     // 404: not a collaborator (or not a user GitHub knows).
-    if ((error as { status?: number }).status === 404) return "none";
+    if (isNotFound(error)) return "none";
     throw error;
   }
 }

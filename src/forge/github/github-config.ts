@@ -1,4 +1,5 @@
 import type { Octokit } from "./octokit.js";
+import { isNotFound } from "../../domain/errors.js";
 import {
   CONFIG_PATH,
   ConfigError,
@@ -52,7 +53,7 @@ async function readConfigFile(
     }
     return { sha: data.sha, text: Buffer.from(data.content, "base64").toString("utf8") };
   } catch (error) {
-    if ((error as { status?: number }).status === 404) return undefined;
+    if (isNotFound(error)) return undefined;
     if (error instanceof ConfigError) throw error;
     throw unreadable(where, error);
   }
@@ -95,6 +96,8 @@ async function loadThroughPlugin(
     return validateRepoConfig(data, where);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
+    // The raw text only adds line numbers to the message: without it, the error stands as is.
+    // eslint-disable-next-line no-restricted-syntax -- the ConfigError below is what is reported
     const source = await rawConfig(octokit, owner, repo).catch(() => undefined);
     if (source === undefined) throw error;
     return validateRepoConfig(data, where, source);

@@ -34,7 +34,14 @@ export interface LocalForgeOptions {
 }
 
 const STEP_MARKS: Record<string, string> = { running: "…", done: "✔", failed: "✖", skipped: "↷" };
-const FINAL_PHASES = new Set(["succeeded", "failed", "cancelled", "refused", "needs_research"]);
+const FINAL_PHASES = new Set([
+  "succeeded",
+  "failed",
+  "cancelled",
+  "refused",
+  "needs_research",
+  "awaiting_approval",
+]);
 
 /**
  * The forge of `chant-bot implement`: a checkout on disk. Files are read
@@ -66,6 +73,7 @@ export class LocalForge implements Forge {
       await git(["symbolic-ref", "--short", "-q", "HEAD"], {
         cwd: this.dir,
         redact: (t) => t,
+        // eslint-disable-next-line no-restricted-syntax -- -q: its only failure is a detached HEAD, no branch
       }).catch(() => "")
     ).trim();
     return {

@@ -1,4 +1,5 @@
 import type { Forge, IssueInfo } from "../../forge/forge.js";
+import { isNotFound } from "../../domain/errors.js";
 import type { RepoFiles } from "../../domain/repo-files.js";
 import { PipelineStop } from "../pipeline-stop.js";
 import { describeResearchOutcome } from "./describe-outcome.js";
@@ -93,11 +94,20 @@ export async function findResearchForRequest(
   return {
     found: outcome,
     issueNumber: number,
-    issue:
-      issue ??
-      (issueNumber === undefined ? await forge.issue(number).catch(() => undefined) : undefined),
+    // The number a research spec names may be of an issue since deleted: then the
+    // PR simply has no issue title. Failing to ask (network, rate limit) is thrown.
+    issue: issue ?? (issueNumber === undefined ? await issueIfExists(forge, number) : undefined),
     defaultBranch: repo.defaultBranch,
     files,
     summary: [text.headline, ...text.details],
   };
+}
+
+async function issueIfExists(forge: Forge, number: number): Promise<IssueInfo | undefined> {
+  try {
+    return await forge.issue(number);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }

@@ -8,13 +8,14 @@
  * runs git in, or reads through a link of, a tree the agent controlled.
  */
 import { constants } from "node:fs";
-import { cp, lstat, mkdir, open } from "node:fs/promises";
+import { cp, mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
 import { childEnv } from "../../process/command-line.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import { GitError } from "../../process/git.js";
 import { PipelineStop } from "../pipeline-stop.js";
 import type { Workspace } from "../workspace/prepare-workspace.js";
+import { lstatIfPresent } from "../../process/file-status.js";
 
 /** A larger patch is refused rather than read (an agent that committed its node_modules). */
 export const MAX_PATCH_BYTES = 64 * 1024 * 1024;
@@ -136,7 +137,7 @@ export async function takeAgentChanges(
 }
 
 async function readPatch(path: string): Promise<Buffer> {
-  const stat = await lstat(path).catch(() => undefined);
+  const stat = await lstatIfPresent(path);
   if (!stat) return Buffer.alloc(0);
   if (!stat.isFile()) {
     throw new PipelineStop("agent_changes_unusable", "the agent's changes could not be read", [
