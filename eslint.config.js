@@ -37,7 +37,7 @@ const noShell = {
     {
       selector: "Property[key.name='shell'][value.value!=false]",
       message:
-        "Never start a process with a shell: pass an argument array (DESIGN.md, trust and safety).",
+        "Never start a process with a shell: pass an argument array (ARCHITECTURE.md, trust rules).",
     },
     {
       selector: "CallExpression[callee.name=/^exec(Sync)?$/]",

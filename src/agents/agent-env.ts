@@ -3,7 +3,7 @@
  * (PATH, HOME, LANG…), the agent's own credentials by name, the names a
  * maintainer lists in `CHANT_AGENT_ENV`, and the CHANT_* variables of the run.
  * Nothing that could carry a GitHub token or the app's own secrets ever gets
- * in: such names are refused even when listed (DESIGN.md, trust and safety).
+ * in: such names are refused even when listed (ARCHITECTURE.md, "Containment").
  */
 import { INHERITED_ENV_VARS, childEnv } from "../process/command-line.js";
 import { parseEgressRule, ruleForUrl } from "../sandbox/egress-rules.js";

@@ -1,5 +1,5 @@
 /**
- * The engine of the four checks (DESIGN.md): `checks.setup` once, then
+ * The engine of the four checks (ARCHITECTURE.md, steps 7-8): `checks.setup` once, then
  * reproduction, tests, lint and format, each one of the maintainers' own
  * command lines from the default branch's `.github/chant.yml`, run with
  * `sh -c` in the head checkout with a time limit, bounded output and an

@@ -8,7 +8,7 @@ import { FIXTURE_REPOS } from "../support/memory-files.js";
 import { newDeliveryId } from "../support/webhooks.js";
 
 /**
- * `/chant implement` on a pull request (the research PR): DESIGN.md's rule 4.
+ * `/chant implement` on a pull request (the research PR): rule 4 of ARCHITECTURE.md's "Finding the research chain".
  * The research spec exists only on the PR's head branch, labelled issue-42.
  */
 let stack: Stack;

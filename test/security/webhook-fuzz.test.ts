@@ -329,7 +329,7 @@ function firstLine(body: Json | undefined): string {
   );
 }
 
-/** Necessary conditions for each kind of job (DESIGN.md: who and what can trigger work). */
+/** Necessary conditions for each kind of job (ARCHITECTURE.md: who may trigger work, and the handlers). */
 function mayMake(c: Case, kind: "implement" | "checks"): boolean {
   const p = c.payload;
   if (!humanPermitted(p)) return false;

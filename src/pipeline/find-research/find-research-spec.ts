@@ -141,8 +141,8 @@ export function specHint(audience: Audience | undefined, id = "<spec-id>", force
 }
 
 /**
- * Find the research chain for an issue or pull request (DESIGN.md, "Finding
- * the research spec"): the spec named in the command; else every chain that
+ * Find the research chain for an issue or pull request (ARCHITECTURE.md,
+ * "Finding the research chain"): the spec named in the command; else every chain that
  * a rule finds (a spec mentioned in the issue or PR body, research labelled
  * `issue-N`, research a same-repo PR changes, research whose title names the
  * issue, research whose documents are named `issue-N-*.md`), each walked

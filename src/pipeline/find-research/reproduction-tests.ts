@@ -12,7 +12,7 @@ import { isResearch, researchChainFor } from "./find-research-spec.js";
 export const MAX_LINKED_SPECS = 20;
 
 /**
- * The reproduction tests of an implementation spec (DESIGN.md): those of the
+ * The reproduction tests of an implementation spec (ARCHITECTURE.md, "Finding the research chain"): those of the
  * research it is informed by (test files among the research's informed_by and
  * the reproduction spec's target_files), else backticked test paths in an
  * acceptance criterion that mentions reproduction.

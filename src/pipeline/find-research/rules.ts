@@ -1,6 +1,6 @@
 /**
- * How a research chain was found, strongest first (DESIGN.md, "Finding the
- * research spec"): the spec named in the command, a spec the issue or pull
+ * How a research chain was found, strongest first (ARCHITECTURE.md, "Finding
+ * the research chain"): the spec named in the command, a spec the issue or pull
  * request mentions, research labelled `issue-N`, research a same-repository
  * pull request changes, research whose title names the issue, research whose
  * documents are named `issue-N-*.md`.
