@@ -15,6 +15,21 @@ export const DEVELOPMENT_WEBHOOK_SECRET = "development";
 /** Default cap on the bytes of webhook bodies held, across all requests, before their signature is checked. */
 export const DEFAULT_WEBHOOK_INFLIGHT_MB = 64;
 
+/**
+ * Where clones are made: CHANT_WORK_DIR, else a directory of this user's own
+ * under the temporary directory, `chant-bot-work-<uid>`. One name for every
+ * user was another user's on a machine where two run chant-bot (a root CI run
+ * and a developer: EACCES at the first job), and a directory another user made
+ * is refused anyway (checkSandbox): whoever owns it can change the clones.
+ */
+export function workRootFromEnv(env: NodeJS.ProcessEnv): string {
+  const uid = process.getuid?.();
+  return (
+    env.CHANT_WORK_DIR ||
+    join(tmpdir(), uid === undefined ? "chant-bot-work" : `chant-bot-work-${uid}`)
+  );
+}
+
 export interface AppEnv {
   appId: number;
   privateKey: string;
@@ -92,7 +107,7 @@ export function readAppEnv(env: NodeJS.ProcessEnv): AppEnv {
     host: env.HOST || undefined,
     production,
     queue,
-    workRoot: env.CHANT_WORK_DIR || join(tmpdir(), "chant-bot-work"),
+    workRoot: workRootFromEnv(env),
     concurrency: {
       implement: positive("CHANT_WORKER_CONCURRENCY", 1),
       checks: positive("CHANT_CHECKS_CONCURRENCY", 2),

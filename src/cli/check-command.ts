@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { workRootFromEnv } from "./app-env.js";
 import { makeWorkspaceDir, removeTree } from "../pipeline/workspace/workspace-dir.js";
 import { gitEnv } from "../process/git.js";
 import { SandboxConfigError } from "../sandbox/sandbox.js";
@@ -76,7 +76,7 @@ is invalid), 2 usage error.`,
     if (!(await isDirectory(dir))) throw new UsageError(`--repo ${values.repo}: not a directory`);
     const fail = failure(io, "check", values.json);
 
-    const workRoot = join(tmpdir(), "chant-bot-work");
+    const workRoot = workRootFromEnv(process.env);
     let config;
     let sandbox;
     try {

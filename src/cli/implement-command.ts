@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
+import { workRootFromEnv } from "./app-env.js";
 import { AgentConfigError, agentCredentialValues, agentFromEnv } from "../agents/agent-from-env.js";
 import { checkAgent } from "../agents/preflight.js";
 import { failureTails } from "./check-command.js";
@@ -65,7 +65,7 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
     const dir = resolve(values.repo);
     const fail = failure(io, "implement", values.json);
 
-    const workRoot = join(tmpdir(), "chant-bot-work");
+    const workRoot = workRootFromEnv(process.env);
     let body: string | undefined;
     try {
       body = values["body-file"] ? await readFile(values["body-file"], "utf8") : undefined;

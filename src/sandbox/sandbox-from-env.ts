@@ -13,7 +13,7 @@
  * | `CHANT_SANDBOX_DISK_RESERVE_MB` | 1024           | free disk kept: the command is stopped below it |
  * | `CHANT_SANDBOX_TMP_MB`          | 1024           | size of /tmp (memory) |
  */
-import { access, constants, lstat, mkdir, mkdtemp, realpath, rm } from "node:fs/promises";
+import { access, constants, lstat, mkdir, mkdtemp, realpath, rm, stat } from "node:fs/promises";
 import { delimiter, dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { splitCommandLine } from "../process/command-line.js";
@@ -204,6 +204,46 @@ export function egressFromEnv(env: NodeJS.ProcessEnv): EgressRule[] | "public" {
 }
 
 /**
+ * The work directory (CHANT_WORK_DIR) is made if missing, and must be this
+ * user's own: whoever owns it can rename, replace or read what the worker
+ * makes in it (the clones, the sandboxes' homes, the agent's patch). Another
+ * user's directory is refused, including one under /tmp made before the
+ * worker started (by another user's run, or on purpose); a root-owned one
+ * (a volume's mount point) only where this user can write in it. Says what to
+ * set in one line instead of an EACCES at the first job.
+ */
+async function checkWorkRoot(workRoot: string): Promise<void> {
+  const fix = "set CHANT_WORK_DIR to a directory of this user's own";
+  try {
+    await mkdir(workRoot, { recursive: true });
+  } catch (error) {
+    throw new SandboxConfigError(
+      `cannot make the work directory ${workRoot} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): ${fix}`,
+    );
+  }
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  const found = await stat(workRoot);
+  if (!found.isDirectory()) {
+    throw new SandboxConfigError(`the work directory ${workRoot} is not a directory: ${fix}`);
+  }
+  if (found.uid !== uid && found.uid !== 0) {
+    throw new SandboxConfigError(
+      `the work directory ${workRoot} belongs to uid ${found.uid}, not to this user (uid ${uid}), who could change the clones made in it: ${fix}`,
+    );
+  }
+  const writable = await access(workRoot, constants.W_OK | constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+  if (!writable) {
+    throw new SandboxConfigError(
+      `this user (uid ${uid}) cannot write in the work directory ${workRoot} (uid ${found.uid}'s, mode ${(found.mode & 0o7777).toString(8)}): ${fix}`,
+    );
+  }
+}
+
+/**
  * Start a command in the sandbox once, the way jobs will, and say in one
  * line why it does not work: bubblewrap missing or refused (user namespaces
  * disabled), the agent's program not visible inside.
@@ -212,7 +252,7 @@ export async function checkSandbox(
   sandbox: Sandbox,
   options: { workRoot: string; programs?: readonly string[] },
 ): Promise<void> {
-  await mkdir(options.workRoot, { recursive: true });
+  await checkWorkRoot(options.workRoot);
   const scratch = await mkdtemp(join(options.workRoot, "chant-preflight-"));
   try {
     const dir = join(scratch, "work");

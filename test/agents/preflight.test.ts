@@ -19,6 +19,7 @@ import {
 } from "../../src/agents/preflight.js";
 import { sandboxFromEnv } from "../../src/sandbox/sandbox-from-env.js";
 import type { Sandbox } from "../../src/sandbox/sandbox.js";
+import { TEST_WORK_ROOT } from "../support/sandbox.js";
 
 let dir: string;
 let bin: string;
@@ -30,7 +31,7 @@ beforeEach(() => {
   chmodSync(dir, 0o755);
   bin = join(dir, "bin");
   mkdirSync(bin);
-  workRoot = join(tmpdir(), "chant-test-work");
+  workRoot = TEST_WORK_ROOT;
 });
 
 afterEach(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,6 @@
 import {
   chmodSync,
+  chownSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -379,6 +380,37 @@ describe("checkSandbox", () => {
     expect(await configError(checkSandbox(sandbox, { workRoot: inside }))).toMatch(
       /Permission denied: the sandbox's user \(CHANT_SANDBOX_UID, 65534 for a root worker\) cannot reach the work directory; make CHANT_WORK_DIR and its parents traversable/,
     );
+  });
+
+  it("refuses a work directory of another user's, or one it cannot write in, in one line", async () => {
+    const sandbox = await fromEnv({});
+    const fix = "set CHANT_WORK_DIR to a directory of this user's own";
+    if (ROOT) {
+      // Made by someone else before the worker started: they could change the clones in it.
+      const theirs = mkdtempSync(join(base, "theirs-"));
+      chownSync(theirs, 4242, 4242);
+      expect(await configError(checkSandbox(sandbox, { workRoot: theirs }))).toBe(
+        `the work directory ${theirs} belongs to uid 4242, not to this user (uid 0), who could change the clones made in it: ${fix}`,
+      );
+      // A link to it is the same directory.
+      const link = join(base, "link-to-theirs");
+      symlinkSync(theirs, link);
+      expect(await configError(checkSandbox(sandbox, { workRoot: link }))).toMatch(
+        /belongs to uid 4242, not to this user \(uid 0\)/,
+      );
+    } else {
+      // root's, as a root test run's /tmp/chant-bot-work was to a user on the same machine.
+      expect(await configError(checkSandbox(sandbox, { workRoot: "/usr" }))).toMatch(
+        /^this user \(uid \d+\) cannot write in the work directory \/usr \(uid 0's, mode [0-7]+\): set CHANT_WORK_DIR/,
+      );
+    }
+    const file = join(base, "not-a-directory");
+    writeFileSync(file, "");
+    expect(await configError(checkSandbox(sandbox, { workRoot: file }))).toBe(
+      `cannot make the work directory ${file} (EEXIST): ${fix}`,
+    );
+    // This user's own passes (the other tests' workRoot).
+    await expect(checkSandbox(sandbox, { workRoot })).resolves.toBeUndefined();
   });
 
   it("says what a wrapper that does not run commands does", async () => {

@@ -15,13 +15,20 @@ export const TEST_FIXTURES = fileURLToPath(new URL("../fixtures", import.meta.ur
 /** What a spawned app or CLI needs in its environment to run the test agents in its sandbox. */
 export const SANDBOX_TEST_ENV: Record<string, string> = { CHANT_SANDBOX_READ: TEST_FIXTURES };
 
+/**
+ * The tests' work directory: one per user, since the sandbox refuses another
+ * user's (a root run's /tmp/chant-test-work stopped a user's run on the same
+ * machine with EACCES).
+ */
+export const TEST_WORK_ROOT = join(tmpdir(), `chant-test-work-${process.getuid?.() ?? 0}`);
+
 let shared: Promise<Sandbox> | undefined;
 
 /** One bubblewrap sandbox for a test file (it holds no state between runs). */
 export function testSandbox(): Promise<Sandbox> {
   shared ??= sandboxFromEnv(
     { PATH: process.env.PATH, ...SANDBOX_TEST_ENV },
-    { workRoot: join(tmpdir(), "chant-test-work") },
+    { workRoot: TEST_WORK_ROOT },
   );
   return shared;
 }
