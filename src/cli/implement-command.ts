@@ -7,6 +7,8 @@ import { failureTails } from "./check-command.js";
 import { anyFailed, formatResultsTable } from "../checks/format-results.js";
 import type { CheckResult } from "../checks/run-checks.js";
 import { secretsFromEnv } from "./process-secrets.js";
+import { branchHead, localUser, plansForIssue } from "./plan-branch.js";
+import type { PlanDecision } from "../domain/plan.js";
 import { ConfigError } from "../domain/repo-config.js";
 import { LocalForge } from "../forge/local/local-forge.js";
 import { runChecksForCommit } from "../pipeline/checks/run-checks-for-commit.js";
@@ -27,6 +29,7 @@ export const implementCommand: Command = {
   summary:
     "the whole pipeline on a local checkout: draft, agent, fix branch, checks (no GitHub, no Redis)",
   usage: `chant-bot implement --repo DIR --issue N [--title T] [--body-file F] [--spec ID] [--force] [--no-checks] [--json]
+       [--plan | --approve [--plan-id ID] [--sha SHA] [--by NAME]]
 
 Runs what the app runs for a labelled issue, on the checkout DIR: finds the
 research spec, drafts the implementation spec, runs the agent (CHANT_AGENT,
@@ -42,6 +45,14 @@ printed. Then the four checks run on the branch (unless --no-checks).
   --force           go ahead even when the research spec is not completed
   --no-checks       do not run the checks afterwards
   --json            print the outcome as JSON on stdout
+  --plan            stop at the plan: the spec alone on chant/<ID>, with
+                    approval: {required: true, status: pending}; no agent runs
+                    (also when .github/chant.yml sets approval.required)
+  --approve         approve the issue's plan (its chant/<ID> branch at its head,
+                    or --sha) as chant approve does, then run the agent on it
+  --plan-id ID      the plan to approve, when the issue has several
+  --sha SHA         the commit of the plan you reviewed (default: the branch head)
+  --by NAME         who approves (default: git config user.name)
 
 Progress goes to stderr. Exit status: 0 the fix branch is ready and no check
 failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage error.`,
@@ -56,6 +67,11 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
       force: { type: "boolean", default: false },
       "no-checks": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
+      plan: { type: "boolean", default: false },
+      approve: { type: "boolean", default: false },
+      "plan-id": { type: "string" },
+      sha: { type: "string" },
+      by: { type: "string" },
     });
     if (values.help) {
       io.out(this.usage);
@@ -64,6 +80,14 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
     const issueNumber = positiveIntegerFlag(values.issue, "--issue");
     const dir = resolve(values.repo);
     const fail = failure(io, "implement", values.json);
+
+    if (values.plan && values.approve) return fail("--plan and --approve do not go together");
+    let decision: ApprovalRequest | undefined;
+    if (values.approve) {
+      const found = await approvalFor(dir, issueNumber, values);
+      if (typeof found === "string") return fail(found);
+      decision = found;
+    }
 
     const workRoot = workRootFromEnv(process.env);
     let body: string | undefined;
@@ -112,7 +136,14 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
     let checks: CheckResult[] = [];
     try {
       const outcome = await runImplementation(
-        { target: issueNumber, issueNumber, explicitSpec: values.spec, force: values.force },
+        {
+          target: issueNumber,
+          issueNumber,
+          explicitSpec: values.spec,
+          force: values.force,
+          plan: values.plan,
+          ...(decision ? { specId: decision.specId, decision: decision.decision } : {}),
+        },
         {
           forge,
           agent,
@@ -156,6 +187,34 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
           );
         return EXIT.failed;
       }
+      if (outcome.kind === "awaiting_approval") {
+        const pr = forge.pullRequestDraft;
+        if (values.json)
+          io.out(
+            JSON.stringify(
+              {
+                ok: true,
+                outcome: outcome.kind,
+                specId: outcome.specId,
+                branch: outcome.branch,
+                headSha: outcome.headSha,
+                pullRequest: pr,
+              },
+              null,
+              2,
+            ),
+          );
+        else
+          io.out(
+            [
+              "",
+              `Branch ${outcome.branch} is in ${dir}: the plan .chant/specs/${outcome.specId}.md awaits approval; no agent ran.`,
+              `Review it (edit and commit on the branch if needed), then: chant-bot implement --repo ${dir} --issue ${issueNumber} --approve`,
+            ].join("\n"),
+          );
+        return EXIT.ok;
+      }
+      if (outcome.kind === "plan_reviewed" || outcome.kind === "plan_rejected") return EXIT.failed;
       const ok = outcome.kind === "succeeded" && !anyFailed(checks);
       if (values.json) {
         io.out(
@@ -196,3 +255,47 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
     }
   },
 };
+
+interface ApprovalRequest {
+  specId: string;
+  decision: PlanDecision;
+}
+
+/** `--approve`: the plan (the issue's one, or --plan-id), the commit (the branch head, or --sha), who. */
+async function approvalFor(
+  dir: string,
+  issueNumber: number,
+  values: { "plan-id"?: string | undefined; sha?: string | undefined; by?: string | undefined },
+): Promise<ApprovalRequest | string> {
+  let specId = values["plan-id"];
+  let head: string | undefined;
+  if (specId === undefined) {
+    const plans = await plansForIssue(dir, issueNumber);
+    if (plans.length === 0)
+      return `no plan awaits approval for issue #${issueNumber} in ${dir} (a chant/<ID> branch whose spec is labelled issue-${issueNumber} with approval pending or rejected); make one with --plan`;
+    if (plans.length > 1)
+      return `several plans await approval for issue #${issueNumber}: ${plans.map((p) => p.specId).join(", ")}; name one with --plan-id`;
+    specId = plans[0]!.specId;
+    head = plans[0]!.sha;
+  } else {
+    head = await branchHead(dir, specId);
+    if (!head) return `there is no branch chant/${specId} in ${dir}`;
+  }
+  let sha = head;
+  if (values.sha !== undefined) {
+    const given = values.sha.toLowerCase();
+    if (!/^[0-9a-f]{7,40}$/.test(given)) return `--sha ${values.sha} is not a commit sha`;
+    if (!head.startsWith(given))
+      return `--sha ${values.sha} is not the head of chant/${specId} (${head.slice(0, 7)}): the branch moved after the commit you reviewed; review the head and approve that`;
+    sha = head;
+  }
+  return {
+    specId,
+    decision: {
+      kind: "approve",
+      sha,
+      by: values.by ?? (await localUser(dir)),
+      at: new Date().toISOString(),
+    },
+  };
+}

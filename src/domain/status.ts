@@ -48,6 +48,7 @@ export const PHASES = [
   "cancelled",
   "refused",
   "needs_research",
+  "awaiting_approval",
   "info",
 ] as const;
 export type Phase = (typeof PHASES)[number];
@@ -100,6 +101,7 @@ const PHASE_ICONS: Record<Phase, string> = {
   cancelled: "🛑",
   refused: "🚫",
   needs_research: "🔬",
+  awaiting_approval: "✋",
   info: "ℹ️",
 };
 

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Agent } from "../agents/agent.js";
+import type { PlanDecision } from "../domain/plan.js";
 import type { RepoConfig } from "../domain/repo-config.js";
 import type { StepName, StepState } from "../domain/status.js";
 import type { Forge, ReactionTarget } from "../forge/forge.js";
@@ -21,6 +22,10 @@ export interface ImplementRequest extends ResearchRequestInput {
   specId?: string | undefined;
   /** Where the final 🚀 / 😕 goes. */
   reactionTarget?: ReactionTarget | undefined;
+  /** Stop at the plan (the spec alone, awaiting approval) whatever the config says. */
+  plan?: boolean | undefined;
+  /** A decision on the plan `chant/<specId>`: approve (then run on its commit), reject, review. */
+  decision?: PlanDecision | undefined;
 }
 
 export interface ChecksHandover {
@@ -70,6 +75,15 @@ export type ImplementOutcome =
       branch: string;
       pullRequest: { number: number; url: string };
     }
+  | {
+      kind: "awaiting_approval";
+      specId: string;
+      branch: string;
+      headSha: string;
+      pullRequest: { number: number; url: string };
+    }
+  | { kind: "plan_reviewed"; sha: string; problems: string[] }
+  | { kind: "plan_rejected"; specId: string; rejectionAction: string }
   | ({ kind: "stopped" } & Described);
 
 /** A run that has found its research, drafted its spec and has its workspace: what later steps take. */

@@ -22,7 +22,10 @@ export type StopCode =
   | "secret_in_changes"
   | "symlink_in_path"
   | "agent_changes_unusable"
-  | "rate_limited";
+  | "rate_limited"
+  | "moved_after_approval"
+  | "plan_invalid"
+  | "not_awaiting_approval";
 
 /** A run that stops with an outcome to tell, not a crash. Never retried. */
 export class PipelineStop extends Error {

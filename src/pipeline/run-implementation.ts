@@ -18,6 +18,8 @@ import type {
 import { describeStop } from "./pipeline-stop.js";
 import { publish, type Published } from "./publish/publish.js";
 import { StepRunner } from "./step-runner.js";
+import { openApprovedPlan } from "./approval/approve-plan.js";
+import { commitPlan, planReason, withPendingApproval } from "./approval/commit-plan.js";
 import { readFinishedBranch } from "./verify-result/read-finished-branch.js";
 import { verifyResult, type VerifiedResult } from "./verify-result/verify-result.js";
 import { prepareWorkspace, type Workspace } from "./workspace/prepare-workspace.js";
@@ -51,28 +53,58 @@ export async function runImplementation(
       (r) => `\`${r.found.research.id}\``,
     );
     run.details = research.summary;
-    const draft = await run.step(
-      "draft_spec",
-      () => draftSpec(research, request, deps, now()),
-      (d) => `\`${d.path}\``,
-    );
-    workspace = await run.step(
-      "prepare_workspace",
-      () =>
-        prepareWorkspace({
-          forge: deps.forge,
-          draft,
-          defaultBranch: research.defaultBranch,
-          workRoot: deps.workRoot,
-          secrets: deps.secrets,
-          signal: deps.signal,
-        }),
-      (w) =>
-        w.resumed ? `\`${w.branch}\` (already finished by an earlier attempt)` : `\`${w.branch}\``,
-    );
+    const plan = planReason(request, deps.config, research);
+    let draft: RunSoFar["draft"];
+    const approval = request.decision?.kind === "approve" ? request.decision : undefined;
+    if (approval) {
+      // The plan a person approved, at the commit they saw: no new draft.
+      const approved = await run.step(
+        "prepare_workspace",
+        () =>
+          openApprovedPlan({
+            forge: deps.forge,
+            specId: request.specId,
+            decision: approval,
+            defaultBranch: research.defaultBranch,
+            workRoot: deps.workRoot,
+            secrets: deps.secrets,
+            signal: deps.signal,
+          }),
+        (a) => `\`${a.workspace.branch}\` at \`${approval.sha.slice(0, 7)}\``,
+      );
+      workspace = approved.workspace;
+      draft = approved.draft;
+      run.mark("draft_spec", "done", `the plan approved by @${approval.by}`);
+    } else {
+      const drafted = await run.step(
+        "draft_spec",
+        () => draftSpec(research, request, deps, now()),
+        (d) => `\`${d.path}\``,
+      );
+      draft = plan ? withPendingApproval(drafted) : drafted;
+      workspace = await run.step(
+        "prepare_workspace",
+        () =>
+          prepareWorkspace({
+            forge: deps.forge,
+            draft,
+            defaultBranch: research.defaultBranch,
+            workRoot: deps.workRoot,
+            secrets: deps.secrets,
+            signal: deps.signal,
+          }),
+        (w) =>
+          w.resumed
+            ? `\`${w.branch}\` (already finished by an earlier attempt)`
+            : `\`${w.branch}\``,
+      );
+    }
     const soFar: RunSoFar = { request, deps, research, draft, workspace, now };
 
-    const committed = await implementAndCommit(run, soFar);
+    const committed =
+      plan && !workspace.resumed
+        ? stopAtPlan(run, soFar, plan)
+        : await implementAndCommit(run, soFar);
     const blobUrl = await blobBase(deps.forge, workspace.branch);
     const pr = await run.step(
       "publish",
@@ -88,13 +120,26 @@ export async function runImplementation(
     );
     await handOverChecks(run, soFar, committed, pr);
     const final = committed.final(pr, { details: run.details, blobUrl });
-    await run.finish(final.state, final.reaction, request.reactionTarget);
+    await run.finish(
+      final.state,
+      final.reaction ?? "rocket",
+      final.reaction ? request.reactionTarget : undefined,
+    );
     return final.outcome;
   } catch (error) {
     return await stopped(run, request, deps, error);
   } finally {
     await workspace?.dispose();
   }
+}
+
+/** A plan awaits approval: no agent, nothing to verify; the spec alone is published. */
+function stopAtPlan(run: StepRunner, soFar: RunSoFar, reason: string): Committed {
+  for (const step of ["run_agent", "verify_result"] as const)
+    run.mark(step, "skipped", "awaits approval");
+  const committed = commitPlan(soFar, reason);
+  run.mark("commit", "done", committed.note);
+  return committed;
 }
 
 /**

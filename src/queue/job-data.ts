@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CHECK_NAMES } from "../domain/checks.js";
+import { planDecisionSchema } from "../domain/plan.js";
 
 /**
  * What a job carries through Redis: ids, numbers and shas only. Never a
@@ -74,6 +75,10 @@ export const implementJobSchema = z.object({
   deliveryId: z.string().min(1).max(100),
   /** Set by the worker after drafting, so a second run of the job keeps the same spec id and branch. */
   specId: z.string().max(120).optional(),
+  /** Stop at the plan: the spec pushed alone, awaiting `/chant approve` (the plan label, `/chant plan`). */
+  plan: z.boolean().optional(),
+  /** A decision on the plan `chant/<specId>` (with specId): approve it and run, reject it, or review it. */
+  decision: planDecisionSchema.optional(),
   known,
 });
 export type ImplementJob = z.infer<typeof implementJobSchema>;

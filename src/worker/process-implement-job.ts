@@ -7,6 +7,8 @@ import type { ChantQueues } from "../queue/chant-queues.js";
 import { enqueueChecks, isCancelRequested } from "../queue/enqueue.js";
 import { implementJobSchema, type ImplementJob } from "../queue/job-data.js";
 import { runImplementation, type ImplementOutcome } from "../pipeline/run-implementation.js";
+import { decidePlan } from "../pipeline/approval/decide-plan.js";
+import { recordPlan } from "../queue/plans.js";
 import { freshStatus } from "../domain/status.js";
 import { describeStop, stopStatus } from "../pipeline/pipeline-stop.js";
 import type { ForgeFactory } from "./forge-factory.js";
@@ -63,19 +65,22 @@ export async function processImplementJob(
   }
 
   const config = loaded.config;
+  const request = {
+    target: data.target,
+    issueNumber: data.issueNumber,
+    pullRequest: data.pullRequest,
+    explicitSpec: data.explicitSpec,
+    force: data.force,
+    requestedBy: data.requestedBy,
+    specId: data.specId,
+    reactionTarget,
+    plan: data.plan,
+    decision: data.decision,
+  };
   try {
-    return await runImplementation(
-      {
-        target: data.target,
-        issueNumber: data.issueNumber,
-        pullRequest: data.pullRequest,
-        explicitSpec: data.explicitSpec,
-        force: data.force,
-        requestedBy: data.requestedBy,
-        specId: data.specId,
-        reactionTarget,
-      },
-      {
+    if (data.decision && data.decision.kind !== "approve") {
+      // A rejection or a re-validation: no agent, no pipeline.
+      return await decidePlan(request, {
         forge,
         agent: deps.agent,
         sandbox: deps.sandbox,
@@ -86,29 +91,50 @@ export async function processImplementJob(
         log,
         jobId: job.id,
         lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
-        onStep: deps.onStep,
-        onSpecId: async (specId) => {
-          if (data.specId !== specId) await job.updateData({ ...data, specId });
-        },
-        handOverChecks: async (handover) => {
-          // The check runs are made by the checks job, in their first real state; it gets
-          // the config and the repository this job read. Adding it twice is a no-op.
-          await enqueueChecks(deps.queues, {
-            installationId: data.installationId,
-            repo: data.repo,
-            headSha: handover.headSha,
-            pullRequest: handover.pullRequest,
-            reason: "implemented" as const,
-            requestedBy: data.requestedBy,
-            deliveryId: `impl-${job.id}`,
-            known: {
-              repo: await forge.repo(),
-              config: { sha: loaded.sha, value: loaded.config },
-            },
-          });
-        },
+      });
+    }
+    const outcome = await runImplementation(request, {
+      forge,
+      agent: deps.agent,
+      sandbox: deps.sandbox,
+      config,
+      workRoot: deps.workRoot,
+      secrets: deps.secrets,
+      signal,
+      log,
+      jobId: job.id,
+      lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+      onStep: deps.onStep,
+      onSpecId: async (specId) => {
+        if (data.specId !== specId) await job.updateData({ ...data, specId });
       },
-    );
+      handOverChecks: async (handover) => {
+        // The check runs are made by the checks job, in their first real state; it gets
+        // the config and the repository this job read. Adding it twice is a no-op.
+        await enqueueChecks(deps.queues, {
+          installationId: data.installationId,
+          repo: data.repo,
+          headSha: handover.headSha,
+          pullRequest: handover.pullRequest,
+          reason: "implemented" as const,
+          requestedBy: data.requestedBy,
+          deliveryId: `impl-${job.id}`,
+          known: {
+            repo: await forge.repo(),
+            config: { sha: loaded.sha, value: loaded.config },
+          },
+        });
+      },
+    });
+    if (outcome.kind === "awaiting_approval") {
+      // Where `/chant approve` finds it: the issue that asked, and the plan's pull request.
+      await recordPlan(deps.queues, {
+        specId: outcome.specId,
+        pullRequest: outcome.pullRequest.number,
+        job: { ...data, specId: outcome.specId },
+      });
+    }
+    return outcome;
   } catch (error) {
     if (isShutdown(signal) && token) {
       // Back to the queue for another worker; nothing is lost, nothing is done twice.

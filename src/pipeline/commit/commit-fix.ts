@@ -32,6 +32,7 @@ export async function commitFix(
     // The model chant records: what the agent reported, else what it was asked to use.
     model: agent?.model ?? (deps.agent.name === "command" ? undefined : deps.config.agent.model),
     now: run.now(),
+    approved: draft.frontmatter.approval?.status === "approved" ? draft : undefined,
   });
   return presentFix(
     run,

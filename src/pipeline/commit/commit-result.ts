@@ -1,4 +1,6 @@
+import { keepApprovalRecord } from "../../chant-format/approval.js";
 import type { SpecFrontmatter } from "../../chant-format/frontmatter.js";
+import type { SpecDocument } from "../../chant-format/serialize-spec.js";
 import type { ParsedSpec } from "../../chant-format/parse-spec.js";
 import { serializeSpec } from "../../chant-format/serialize-spec.js";
 import { oneLine } from "../../util/untrusted-text.js";
@@ -53,7 +55,14 @@ export async function writeAndCommitSpec(
 export async function commitResult(
   workspace: Workspace,
   verified: VerifiedResult,
-  options: { specId: string; title: string; model: string | undefined; now: Date },
+  options: {
+    specId: string;
+    title: string;
+    model: string | undefined;
+    now: Date;
+    /** The spec as approved (when it was): its approval record is kept, whatever the agent did. */
+    approved?: SpecDocument | undefined;
+  },
 ): Promise<CommittedResult> {
   await commitAgentChanges(workspace, options.specId, options.title);
   const commits = (
@@ -70,7 +79,8 @@ export async function commitResult(
     ...(options.model ? { model: options.model } : {}),
   };
   if (complete) frontmatter.completed_at = completedAt(options.now);
-  const spec = { ...verified.spec, frontmatter };
+  const finished = { ...verified.spec, frontmatter };
+  const spec = options.approved ? keepApprovalRecord(options.approved, finished) : finished;
   await writeAndCommitSpec(workspace, spec, `chant(${options.specId}): finalize spec`);
   return { headSha: (await workspace.git(["rev-parse", "HEAD"])).trim(), commits, spec };
 }

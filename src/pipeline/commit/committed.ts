@@ -20,7 +20,12 @@ export interface Committed {
   final(
     pr: Published,
     context: { details: string[]; blobUrl: string | undefined },
-  ): { state: StatusState; reaction: "rocket" | "confused"; outcome: ImplementOutcome };
+  ): {
+    state: StatusState;
+    /** None: the trigger keeps its 👀 (a plan awaiting approval is not an outcome yet). */
+    reaction: "rocket" | "confused" | undefined;
+    outcome: ImplementOutcome;
+  };
 }
 
 /** "opened #12"; a local run has no pull request number. */

@@ -70,8 +70,129 @@ export interface PrepareOptions {
  * `dispose()`, also on failure.
  */
 export async function prepareWorkspace(options: PrepareOptions): Promise<Workspace> {
-  const { draft, signal } = options;
-  const scratch = await makeWorkspaceDir(options.workRoot, `chant-${draft.id}-`);
+  const { draft } = options;
+  const clone = await openClone(options, draft.id);
+  try {
+    const { local, remote } = clone;
+    const branch = `chant/${draft.id}`;
+    const listed = (
+      await remote(["ls-remote", "--heads", "origin", `refs/heads/${branch}`])
+    ).trim();
+    const remoteSha = listed ? listed.split(/\s+/)[0] : undefined;
+    if (remoteSha && (await finishedOnRemote(local, remote, branch, draft.path))) {
+      await local(["checkout", "-B", branch, `refs/remotes/origin/${branch}`]);
+      return clone.workspace({ branch, specPath: draft.path, remoteSha, resumed: true });
+    }
+
+    await local(["checkout", "-b", branch]);
+    await refuseLinkedPath(local, "HEAD", draft.path);
+    // What chant needs to run the spec (its implement prompt, when the repository has none).
+    const companions = draft.companionFiles ?? [];
+    for (const file of companions) {
+      await refuseLinkedPath(local, "HEAD", file.path);
+      await stageFile(local, file.path, file.content);
+    }
+    await commitFileFromIndex(
+      local,
+      draft.path,
+      draft.content,
+      `chant(${draft.id}): draft implementation spec`,
+    );
+    // The working tree too: the agent's copy is made from it.
+    await local(["checkout", "--", draft.path, ...companions.map((f) => f.path)]);
+    return await clone.workspace({ branch, specPath: draft.path, remoteSha, resumed: false });
+  } catch (error) {
+    await clone.dispose();
+    throw error;
+  }
+}
+
+export interface PinnedBranchOptions extends Omit<PrepareOptions, "draft"> {
+  specId: string;
+  specPath: string;
+  /** The commit a person approved: the branch must still be there. */
+  sha: string;
+}
+
+export type PinnedBranch =
+  /** The branch is at the pinned commit: checked out there, nothing written yet. */
+  | { kind: "at_pin"; workspace: Workspace; specText: string }
+  /** An earlier attempt finished the approved spec and pushed it: only publishing is left. */
+  | { kind: "finished"; workspace: Workspace }
+  /** The branch is somewhere else (or gone): someone pushed after the approval. */
+  | { kind: "moved"; head: string | undefined };
+
+/**
+ * The plan's branch `chant/<ID>` cloned at the commit a person approved,
+ * which must be the branch's head on the remote: a push after the approval
+ * is not what was approved. The push later leases on that commit, so a push
+ * during the run is refused too.
+ */
+export async function prepareBranchAt(options: PinnedBranchOptions): Promise<PinnedBranch> {
+  const clone = await openClone(options, options.specId);
+  try {
+    const { local, remote } = clone;
+    const branch = `chant/${options.specId}`;
+    const listed = (
+      await remote(["ls-remote", "--heads", "origin", `refs/heads/${branch}`])
+    ).trim();
+    const head = listed ? listed.split(/\s+/)[0] : undefined;
+    if (head !== options.sha) {
+      if (head && (await finishedOnRemote(local, remote, branch, options.specPath))) {
+        await local(["checkout", "-B", branch, `refs/remotes/origin/${branch}`]);
+        return {
+          kind: "finished",
+          workspace: await clone.workspace({
+            branch,
+            specPath: options.specPath,
+            remoteSha: head,
+            resumed: true,
+          }),
+        };
+      }
+      await clone.dispose();
+      return { kind: "moved", head };
+    }
+    await remote([
+      "fetch",
+      "--depth",
+      "50",
+      "origin",
+      `+refs/heads/${branch}:refs/remotes/origin/${branch}`,
+    ]);
+    await local(["checkout", "-B", branch, options.sha]);
+    await refuseLinkedPath(local, "HEAD", options.specPath);
+    let specText: string;
+    try {
+      specText = await local(["show", `${options.sha}:${options.specPath}`]);
+    } catch {
+      throw new PipelineStop(
+        "spec_unreadable",
+        `\`${options.specPath}\` is not on \`${branch}\` at \`${options.sha.slice(0, 7)}\``,
+        ["The plan's spec was removed or renamed on the branch; nothing was run."],
+        "refused",
+      );
+    }
+    return {
+      kind: "at_pin",
+      specText,
+      workspace: await clone.workspace({
+        branch,
+        specPath: options.specPath,
+        remoteSha: head,
+        resumed: false,
+      }),
+    };
+  } catch (error) {
+    await clone.dispose();
+    throw error;
+  }
+}
+
+/** A fresh shallow clone of the default branch in a new job directory, and how to make it a Workspace. */
+async function openClone(options: Omit<PrepareOptions, "draft">, id: string) {
+  const { signal } = options;
+  const scratch = await makeWorkspaceDir(options.workRoot, `chant-${id}-`);
   const dir = join(scratch, "repo");
   const dispose = () => removeTree(scratch);
   try {
@@ -108,57 +229,32 @@ export async function prepareWorkspace(options: PrepareOptions): Promise<Workspa
     await local(["config", "user.name", BOT_NAME]);
     await local(["config", "user.email", BOT_EMAIL]);
     const baseSha = (await local(["rev-parse", "HEAD"])).trim();
-    const branch = `chant/${draft.id}`;
     const privateDir = join(scratch, "sandbox");
     await mkdir(privateDir);
 
-    const listed = (
-      await remote(["ls-remote", "--heads", "origin", `refs/heads/${branch}`])
-    ).trim();
-    const remoteSha = listed ? listed.split(/\s+/)[0] : undefined;
-    if (remoteSha && (await finishedOnRemote(local, remote, branch, draft.path))) {
-      await local(["checkout", "-B", branch, `refs/remotes/origin/${branch}`]);
-      return workspace(true);
-    }
-
-    await local(["checkout", "-b", branch]);
-    await refuseLinkedPath(local, "HEAD", draft.path);
-    // What chant needs to run the spec (its implement prompt, when the repository has none).
-    const companions = draft.companionFiles ?? [];
-    for (const file of companions) {
-      await refuseLinkedPath(local, "HEAD", file.path);
-      await stageFile(local, file.path, file.content);
-    }
-    await commitFileFromIndex(
-      local,
-      draft.path,
-      draft.content,
-      `chant(${draft.id}): draft implementation spec`,
-    );
-    // The working tree too: the agent's copy is made from it.
-    await local(["checkout", "--", draft.path, ...companions.map((f) => f.path)]);
-    return workspace(false);
-
-    async function workspace(resumed: boolean): Promise<Workspace> {
-      const draftCommit = resumed ? "" : (await local(["rev-parse", "HEAD"])).trim();
-      return {
-        dir,
-        scratch,
-        agentDir: join(scratch, "agent"),
-        privateDir,
-        branch,
-        specPath: draft.path,
-        baseSha,
-        draftCommit,
-        remoteSha,
-        resumed,
-        redact,
-        holdsSecret,
-        git: local,
-        gitRemote: remote,
-        dispose,
-      };
-    }
+    const workspace = async (at: {
+      branch: string;
+      specPath: string;
+      remoteSha: string | undefined;
+      resumed: boolean;
+    }): Promise<Workspace> => ({
+      dir,
+      scratch,
+      agentDir: join(scratch, "agent"),
+      privateDir,
+      branch: at.branch,
+      specPath: at.specPath,
+      baseSha,
+      draftCommit: at.resumed ? "" : (await local(["rev-parse", "HEAD"])).trim(),
+      remoteSha: at.remoteSha,
+      resumed: at.resumed,
+      redact,
+      holdsSecret,
+      git: local,
+      gitRemote: remote,
+      dispose,
+    });
+    return { local, remote, workspace, dispose };
   } catch (error) {
     await dispose();
     throw error;
