@@ -10,8 +10,10 @@ import { serveRoutes } from "../web/routes/serve-routes.js";
 
 /**
  * The queue dashboard in a real headless Chromium: Debian's `chromium`
- * package, driven by playwright-core (no browser download). CI installs it
- * with scripts/install-chromium.sh; a missing browser fails this file.
+ * package, driven by playwright-core (no browser download).
+ * scripts/install-test-deps.sh installs it (as root or with sudo), or says how;
+ * .ci/run uses Playwright's build where apt has none (Ubuntu). A missing browser
+ * fails this file.
  */
 const CHROMIUM = process.env.CHANT_CHROMIUM_PATH ?? "/usr/bin/chromium";
 const USER = "operator";
@@ -28,7 +30,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium is not installed at ${CHROMIUM}: the queue dashboard's browser test needs it. ` +
-        "Install it with `bash scripts/install-chromium.sh` (apt-get install -y chromium), " +
+        "Install it with `bash scripts/install-test-deps.sh` as root or with sudo (apt-get install -y chromium), " +
         "or set CHANT_CHROMIUM_PATH to a Chromium binary.",
     );
   }
