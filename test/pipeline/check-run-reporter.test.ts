@@ -41,13 +41,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe("check runs in their first real state", () => {
   it("a quick check is created completed: one write, no queued or in_progress placeholder", async () => {
     const { forge, writes } = recordingForge();
-    const reporter = new CheckRunReporter(
-      forge,
-      "f".repeat(40),
-      ["chant/tests", "chant/lint"],
-      undefined,
-      200,
-    );
+    const reporter = new CheckRunReporter(forge, "f".repeat(40), undefined, 200);
     reporter.start("chant/tests", new Date().toISOString());
     reporter.complete(result("chant/tests"));
     reporter.complete(result("chant/lint"));
@@ -59,32 +53,65 @@ describe("check runs in their first real state", () => {
     ]);
   });
 
-  it("checks still running after the delay are shown in_progress, then completed last", async () => {
+  it("a check still running after the delay is shown in_progress, then completed last; one that waits is not marked", async () => {
     const { forge, writes } = recordingForge();
-    const reporter = new CheckRunReporter(
-      forge,
-      "f".repeat(40),
-      ["chant/reproduction", "chant/tests"],
-      undefined,
-      50,
-    );
+    const reporter = new CheckRunReporter(forge, "f".repeat(40), undefined, 50);
     reporter.start("chant/reproduction", new Date().toISOString());
-    await sleep(60); // the delay passes: both are marked in_progress (the first write is under way)
+    await sleep(80); // reproduction runs past the delay; tests has not started
     reporter.complete(result("chant/reproduction"));
+    reporter.start("chant/tests", new Date().toISOString());
     reporter.complete(result("chant/tests"));
     await reporter.flush();
     expect(writes).toEqual([
       ["chant/reproduction", "in_progress"],
-      ["chant/tests", "in_progress"],
       ["chant/reproduction", "completed"],
       ["chant/tests", "completed"],
     ]);
   });
 
+  it("time before a check starts (clone, setup command) counts toward no check", async () => {
+    const { forge, writes } = recordingForge();
+    const reporter = new CheckRunReporter(forge, "f".repeat(40), undefined, 50);
+    await sleep(120); // the setup: longer than the delay
+    for (const name of ["chant/tests", "chant/lint"] as const) {
+      reporter.start(name, new Date().toISOString());
+      reporter.complete(result(name));
+    }
+    await reporter.flush();
+    await sleep(80);
+    expect(writes).toEqual([
+      ["chant/tests", "completed"],
+      ["chant/lint", "completed"],
+    ]);
+  });
+
+  it("a failed in_progress mark is logged, and the completed write still goes", async () => {
+    const { forge, writes } = recordingForge(5, "chant/tests");
+    let completedFails = true;
+    const flaky = {
+      ensureCheckRun(sha: string, name: CheckName, update: CheckRunUpdate) {
+        if (update.status === "in_progress") return forge.ensureCheckRun(sha, name, update);
+        completedFails = false;
+        writes.push([name, update.status]);
+        return Promise.resolve();
+      },
+    } as Partial<Forge> as Forge;
+    const warnings: string[] = [];
+    const log = { warn: (_obj: unknown, msg: string) => warnings.push(msg) };
+    const reporter = new CheckRunReporter(flaky, "f".repeat(40), log as never, 20);
+    reporter.start("chant/tests", new Date().toISOString());
+    await sleep(60);
+    reporter.complete(result("chant/tests"));
+    await reporter.flush();
+    expect(completedFails).toBe(false);
+    expect(writes).toEqual([["chant/tests", "completed"]]);
+    expect(warnings).toEqual(["could not mark the check run in progress"]);
+  });
+
   it("a slow write (the throttle spaces them a second apart) does not keep the next check waiting, nor make it look long-running", async () => {
     const { forge, writes } = recordingForge(80);
     const names: CheckName[] = ["chant/reproduction", "chant/tests", "chant/lint", "chant/format"];
-    const reporter = new CheckRunReporter(forge, "f".repeat(40), names, undefined, 100);
+    const reporter = new CheckRunReporter(forge, "f".repeat(40), undefined, 100);
     const began = Date.now();
     for (const name of names) {
       reporter.start(name, new Date().toISOString());
@@ -106,13 +133,7 @@ describe("check runs in their first real state", () => {
 
   it("flush fails when a completed write failed (the job runs again); settle waits without failing", async () => {
     const { forge, writes } = recordingForge(5, "chant/lint");
-    const reporter = new CheckRunReporter(
-      forge,
-      "f".repeat(40),
-      ["chant/tests", "chant/lint"],
-      undefined,
-      1000,
-    );
+    const reporter = new CheckRunReporter(forge, "f".repeat(40), undefined, 1000);
     reporter.complete(result("chant/tests"));
     reporter.complete(result("chant/lint"));
     await expect(reporter.flush()).rejects.toThrow("GitHub refused chant/lint");

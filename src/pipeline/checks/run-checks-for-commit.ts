@@ -81,7 +81,7 @@ export async function runChecksForCommit(
         throw new NotABranchHead(request.headSha);
       }
     }
-    reporter = new CheckRunReporter(forge, request.headSha, names, deps.log);
+    reporter = new CheckRunReporter(forge, request.headSha, deps.log);
     await run(["fetch", "--quiet", "--depth", "100", "--no-tags", "origin", request.headSha], true);
     let baseSha = request.baseSha;
     if (baseSha) {
