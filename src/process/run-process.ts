@@ -114,161 +114,207 @@ export function runProcess(argv: readonly string[], options: RunOptions): Promis
   }
 
   if (child.pid !== undefined) trackGroup(child.pid);
-
+  const captures = { stdout: stdoutCapture, stderr: stderrCapture, output: outputCapture };
   return new Promise<RunResult>((resolve) => {
-    let exited = false;
-    let finished = false;
-    let exitCode: number | null = null;
-    let exitSignal: NodeJS.Signals | null = null;
-    let timedOut = false;
-    let cancelled = false;
-    let termSent = false;
-    // Once the child has exited: stop waiting for the pipes at this time.
-    let stopWaitingAt: number | undefined;
-    let openStreams = 2;
-    const timers: NodeJS.Timeout[] = [];
-    let poll: NodeJS.Timeout | undefined;
+    new RunningChild(child, command, options, captures, graceMs, (fields) =>
+      resolve(result(fields)),
+    ).watch();
+  });
+}
 
-    const pid = child.pid;
+interface Captures {
+  stdout: BoundedCapture;
+  stderr: BoundedCapture;
+  /** Both streams in arrival order. */
+  output: BoundedCapture;
+}
 
-    const signalGroup = (sig: NodeJS.Signals): void => {
-      if (pid === undefined) return;
-      try {
-        // A negative pid addresses the whole process group, grandchildren included.
-        process.kill(-pid, sig);
-      } catch {
-        // ESRCH: the group is already gone. EPERM: nothing more we can do.
-      }
-    };
-    const groupAlive = (): boolean => pid !== undefined && groupHasLiveMembers(pid);
+/**
+ * A started child, watched until it has exited, its process group is empty
+ * and its pipes are drained (or waiting for them is given up): its timeout,
+ * the abort signal, SIGTERM then SIGKILL to the whole group, its output.
+ */
+class RunningChild {
+  private exited = false;
+  private finished = false;
+  private exitCode: number | null = null;
+  private exitSignal: NodeJS.Signals | null = null;
+  private timedOut = false;
+  private cancelled = false;
+  private termSent = false;
+  /** Once the child has exited: stop waiting for the pipes at this time. */
+  private stopWaitingAt: number | undefined;
+  private openStreams = 2;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private poll: NodeJS.Timeout | undefined;
+  private readonly pid: number | undefined;
+  // Decoded per stream so that a multi-byte character split across chunks
+  // reaches the callbacks whole.
+  private readonly stdoutDecoder: StringDecoder;
+  private readonly stderrDecoder: StringDecoder;
 
-    const terminate = (): void => {
-      if (termSent) return;
-      termSent = true;
-      signalGroup("SIGTERM");
-      timers.push(
-        setTimeout(() => {
-          signalGroup("SIGKILL");
-          stopWaitingAt = performance.now() + DRAIN_AFTER_KILL_MS;
-          timers.push(setTimeout(check, DRAIN_AFTER_KILL_MS));
-        }, graceMs),
-      );
-    };
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly command: string,
+    private readonly options: RunOptions,
+    private readonly captures: Captures,
+    private readonly graceMs: number,
+    private readonly resolve: (fields: Partial<RunResult>) => void,
+  ) {
+    this.pid = child.pid;
+    const encoding = options.encoding ?? "utf8";
+    this.stdoutDecoder = new StringDecoder(encoding);
+    this.stderrDecoder = new StringDecoder(encoding);
+  }
 
-    const finish = (fields: Partial<RunResult>): void => {
-      if (finished) return;
-      finished = true;
-      if (pid !== undefined) liveGroups.delete(pid);
-      for (const timer of timers) clearTimeout(timer);
-      if (poll !== undefined) clearInterval(poll);
-      options.signal?.removeEventListener("abort", onAbort);
-      flushDecoders();
-      // Whatever still holds the pipes (outside our group) must not keep this process alive.
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      child.stdin?.destroy();
-      resolve(result(fields));
-    };
-
-    const check = (): void => {
-      if (finished || !exited) return;
-      const drained = openStreams === 0 && !groupAlive();
-      if (drained || (stopWaitingAt !== undefined && performance.now() >= stopWaitingAt)) {
-        finish({ exitCode, signal: exitSignal, timedOut, cancelled });
-      }
-    };
-
-    function onAbort(): void {
-      if (exited) return;
-      cancelled = true;
-      terminate();
+  watch(): void {
+    const { timeoutMs, signal } = this.options;
+    if (timeoutMs !== undefined && timeoutMs !== Infinity) {
+      this.timers.push(setTimeout(this.onTimeout, Math.max(0, timeoutMs)));
     }
+    signal?.addEventListener("abort", this.onAbort, { once: true });
+    this.captureOutput();
+    this.writeInput();
+    this.child.on("error", (error) => {
+      // Emitted when the process could not be spawned; we never use child.kill()
+      // or IPC, the other sources of this event.
+      if (this.pid === undefined && !this.finished) {
+        this.finish({ startError: describeStartError(error, this.command, this.options.cwd) });
+      }
+    });
+    this.child.on("exit", (code, sig) => this.onExit(code, sig));
+  }
 
-    if (options.timeoutMs !== undefined && options.timeoutMs !== Infinity) {
-      timers.push(
-        setTimeout(
-          () => {
-            if (exited) return;
-            timedOut = true;
-            terminate();
-          },
-          Math.max(0, options.timeoutMs),
-        ),
-      );
+  private readonly onTimeout = (): void => {
+    if (this.exited) return;
+    this.timedOut = true;
+    this.terminate();
+  };
+
+  private readonly onAbort = (): void => {
+    if (this.exited) return;
+    this.cancelled = true;
+    this.terminate();
+  };
+
+  private onExit(code: number | null, sig: NodeJS.Signals | null): void {
+    this.exited = true;
+    this.exitCode = code;
+    this.exitSignal = sig;
+    // Whatever the child left behind in its group (a background job, a
+    // grandchild still holding our pipes) goes too: a command must not leave
+    // processes running on the worker, nor keep the runner waiting forever.
+    if (this.groupAlive()) {
+      this.terminate();
+    } else if (!this.termSent) {
+      // Nothing left in the group, but something outside it may still hold
+      // the pipes: stop waiting for them after the grace period.
+      this.stopWaitingAt = performance.now() + this.graceMs;
     }
-    options.signal?.addEventListener("abort", onAbort, { once: true });
+    this.poll = setInterval(this.check, GROUP_POLL_MS);
+    this.check();
+  }
 
-    // Decode per stream so that a multi-byte character split across chunks
-    // reaches the callbacks whole.
-    const stdoutDecoder = new StringDecoder(encoding);
-    const stderrDecoder = new StringDecoder(encoding);
-    const flushDecoders = (): void => {
-      const out = stdoutDecoder.end();
-      if (out !== "") safeCall(options.onStdout, out);
-      const err = stderrDecoder.end();
-      if (err !== "") safeCall(options.onStderr, err);
-    };
-
-    const onData =
-      (capture: BoundedCapture, decoder: StringDecoder, callback?: (chunk: string) => void) =>
-      (chunk: Buffer): void => {
-        if (finished) return;
-        capture.push(chunk);
-        outputCapture.push(chunk);
-        if (callback) {
-          const text = decoder.write(chunk);
-          if (text !== "") safeCall(callback, text);
-        }
-      };
-    child.stdout?.on("data", onData(stdoutCapture, stdoutDecoder, options.onStdout));
-    child.stderr?.on("data", onData(stderrCapture, stderrDecoder, options.onStderr));
-    for (const stream of [child.stdout, child.stderr]) {
+  private captureOutput(): void {
+    const { onStdout, onStderr } = this.options;
+    this.child.stdout?.on("data", this.onData(this.captures.stdout, this.stdoutDecoder, onStdout));
+    this.child.stderr?.on("data", this.onData(this.captures.stderr, this.stderrDecoder, onStderr));
+    for (const stream of [this.child.stdout, this.child.stderr]) {
       let counted = false;
       const closed = (): void => {
         if (counted) return;
         counted = true;
-        openStreams -= 1;
-        check();
+        this.openStreams -= 1;
+        this.check();
       };
       stream?.on("end", closed);
       stream?.on("close", closed);
       stream?.on("error", closed);
     }
+  }
 
+  private onData(
+    capture: BoundedCapture,
+    decoder: StringDecoder,
+    callback?: (chunk: string) => void,
+  ): (chunk: Buffer) => void {
+    return (chunk) => {
+      if (this.finished) return;
+      capture.push(chunk);
+      this.captures.output.push(chunk);
+      if (callback) {
+        const text = decoder.write(chunk);
+        if (text !== "") safeCall(callback, text);
+      }
+    };
+  }
+
+  private writeInput(): void {
     // The child may exit without reading its input: EPIPE on stdin is not our failure.
-    child.stdin?.on("error", () => {});
-    if (options.input !== undefined && options.input !== "") {
-      child.stdin?.end(options.input);
-    } else {
-      child.stdin?.end();
+    this.child.stdin?.on("error", () => {});
+    const { input } = this.options;
+    if (input !== undefined && input !== "") this.child.stdin?.end(input);
+    else this.child.stdin?.end();
+  }
+
+  private signalGroup(sig: NodeJS.Signals): void {
+    if (this.pid === undefined) return;
+    try {
+      // A negative pid addresses the whole process group, grandchildren included.
+      process.kill(-this.pid, sig);
+    } catch {
+      // ESRCH: the group is already gone. EPERM: nothing more we can do.
     }
+  }
 
-    child.on("error", (error) => {
-      // Emitted when the process could not be spawned; we never use child.kill()
-      // or IPC, the other sources of this event.
-      if (pid === undefined && !finished) {
-        finish({ startError: describeStartError(error, command, options.cwd) });
-      }
-    });
+  private groupAlive(): boolean {
+    return this.pid !== undefined && groupHasLiveMembers(this.pid);
+  }
 
-    child.on("exit", (code, sig) => {
-      exited = true;
-      exitCode = code;
-      exitSignal = sig;
-      // Whatever the child left behind in its group (a background job, a
-      // grandchild still holding our pipes) goes too: a command must not leave
-      // processes running on the worker, nor keep the runner waiting forever.
-      if (groupAlive()) {
-        terminate();
-      } else if (!termSent) {
-        // Nothing left in the group, but something outside it may still hold
-        // the pipes: stop waiting for them after the grace period.
-        stopWaitingAt = performance.now() + graceMs;
-      }
-      poll = setInterval(check, GROUP_POLL_MS);
-      check();
-    });
-  });
+  private terminate(): void {
+    if (this.termSent) return;
+    this.termSent = true;
+    this.signalGroup("SIGTERM");
+    this.timers.push(
+      setTimeout(() => {
+        this.signalGroup("SIGKILL");
+        this.stopWaitingAt = performance.now() + DRAIN_AFTER_KILL_MS;
+        this.timers.push(setTimeout(this.check, DRAIN_AFTER_KILL_MS));
+      }, this.graceMs),
+    );
+  }
+
+  private readonly check = (): void => {
+    if (this.finished || !this.exited) return;
+    const drained = this.openStreams === 0 && !this.groupAlive();
+    const gaveUp = this.stopWaitingAt !== undefined && performance.now() >= this.stopWaitingAt;
+    if (drained || gaveUp) {
+      const { exitCode, exitSignal: signal, timedOut, cancelled } = this;
+      this.finish({ exitCode, signal, timedOut, cancelled });
+    }
+  };
+
+  private finish(fields: Partial<RunResult>): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.pid !== undefined) liveGroups.delete(this.pid);
+    for (const timer of this.timers) clearTimeout(timer);
+    if (this.poll !== undefined) clearInterval(this.poll);
+    this.options.signal?.removeEventListener("abort", this.onAbort);
+    this.flushDecoders();
+    // Whatever still holds the pipes (outside our group) must not keep this process alive.
+    this.child.stdout?.destroy();
+    this.child.stderr?.destroy();
+    this.child.stdin?.destroy();
+    this.resolve(fields);
+  }
+
+  private flushDecoders(): void {
+    const out = this.stdoutDecoder.end();
+    if (out !== "") safeCall(this.options.onStdout, out);
+    const err = this.stderrDecoder.end();
+    if (err !== "") safeCall(this.options.onStderr, err);
+  }
 }
 
 // Process groups started here and not yet finished. Detached children outlive
