@@ -101,9 +101,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const queueTimeoutMs = options.queueTimeoutMs ?? 1000;
-  let queues: MetricsQueues | undefined;
-
   const deliveries = new Counter({
     name: `${PREFIX}webhook_deliveries_total`,
     help: "Webhook deliveries by GitHub event and what became of them",
@@ -111,63 +108,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers,
   });
 
-  // One read of the counts per scrape, shared by the two gauges that need it.
-  let counting: Promise<Map<QueueName, Record<string, number>> | undefined> | undefined;
-  function countJobs() {
-    counting ??= readCounts().finally(() => {
-      counting = undefined;
-    });
-    return counting;
-  }
-  async function readCounts(): Promise<Map<QueueName, Record<string, number>> | undefined> {
-    if (!queues) return undefined;
-    const watched = queues;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const names: QueueName[] = ["implement", "checks"];
-      const counts = await Promise.race([
-        Promise.all(names.map((name) => watched[name].getJobCounts(...JOB_STATES))),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error("timed out")), queueTimeoutMs);
-        }),
-      ]);
-      return new Map(names.map((name, i) => [name, counts[i] ?? {}]));
-    } catch {
-      // Redis is away: no job counts (rather than stale ones), and redis_up says why.
-      return new Map();
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  new Gauge({
-    name: `${PREFIX}queue_jobs`,
-    help: "Jobs in each queue by state, read from Redis at scrape time",
-    labelNames: ["queue", "state"] as const,
-    registers,
-    async collect() {
-      this.reset();
-      const counts = await countJobs();
-      for (const [queue, byState] of counts ?? []) {
-        for (const state of JOB_STATES) this.set({ queue, state }, byState[state] ?? 0);
-      }
-    },
-  });
-
-  // Only where queues are watched: an unlabelled gauge would otherwise say 0, "Redis is down".
-  let redisUp: Gauge | undefined;
-  function watch(watched: MetricsQueues): void {
-    queues = watched;
-    redisUp ??= new Gauge({
-      name: `${PREFIX}redis_up`,
-      help: "1 when the queues' job counts could be read from Redis at this scrape, else 0",
-      registers,
-      async collect() {
-        const counts = await countJobs();
-        this.set(counts !== undefined && counts.size > 0 ? 1 : 0);
-      },
-    });
-  }
+  const watch = queueGauges(registers, options.queueTimeoutMs ?? 1000);
   if (options.queues) watch(options.queues);
 
   const jobSeconds = new Histogram({
@@ -260,6 +201,75 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       if (Number.isFinite(remaining)) rateLimit.set({ resource }, remaining);
     },
   };
+}
+
+/**
+ * The gauges read from Redis at scrape time (jobs by queue and state, and
+ * redis_up), registered once queues are watched; returns how to watch them.
+ */
+function queueGauges(
+  registers: Registry[],
+  queueTimeoutMs: number,
+): (watched: MetricsQueues) => void {
+  let queues: MetricsQueues | undefined;
+  // One read of the counts per scrape, shared by the two gauges that need it.
+  let counting: Promise<Map<QueueName, Record<string, number>> | undefined> | undefined;
+  function countJobs() {
+    counting ??= readCounts().finally(() => {
+      counting = undefined;
+    });
+    return counting;
+  }
+  async function readCounts(): Promise<Map<QueueName, Record<string, number>> | undefined> {
+    if (!queues) return undefined;
+    const watched = queues;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const names: QueueName[] = ["implement", "checks"];
+      const counts = await Promise.race([
+        Promise.all(names.map((name) => watched[name].getJobCounts(...JOB_STATES))),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("timed out")), queueTimeoutMs);
+        }),
+      ]);
+      return new Map(names.map((name, i) => [name, counts[i] ?? {}]));
+    } catch {
+      // Redis is away: no job counts (rather than stale ones), and redis_up says why.
+      return new Map();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  new Gauge({
+    name: `${PREFIX}queue_jobs`,
+    help: "Jobs in each queue by state, read from Redis at scrape time",
+    labelNames: ["queue", "state"] as const,
+    registers,
+    async collect() {
+      this.reset();
+      const counts = await countJobs();
+      for (const [queue, byState] of counts ?? []) {
+        for (const state of JOB_STATES) this.set({ queue, state }, byState[state] ?? 0);
+      }
+    },
+  });
+
+  // Only where queues are watched: an unlabelled gauge would otherwise say 0, "Redis is down".
+  let redisUp: Gauge | undefined;
+  function watch(watched: MetricsQueues): void {
+    queues = watched;
+    redisUp ??= new Gauge({
+      name: `${PREFIX}redis_up`,
+      help: "1 when the queues' job counts could be read from Redis at this scrape, else 0",
+      registers,
+      async collect() {
+        const counts = await countJobs();
+        this.set(counts !== undefined && counts.size > 0 ? 1 : 0);
+      },
+    });
+  }
+  return watch;
 }
 
 function seconds(ms: number): number {
