@@ -54,3 +54,12 @@ export async function planFor(
   const parsed = planRecordSchema.safeParse(JSON.parse(raw));
   return parsed.success ? parsed.data : undefined;
 }
+
+/** The plan was approved and implemented: its branch is a fix now (a push runs the checks again). */
+export async function forgetPlan(
+  queues: ChantQueues,
+  repoId: number,
+  specId: string,
+): Promise<void> {
+  await withinTimeout("forget the plan", queues.redis.del(queues.key("plan", repoId, specId)));
+}

@@ -8,7 +8,7 @@ import { enqueueChecks, isCancelRequested } from "../queue/enqueue.js";
 import { implementJobSchema, type ImplementJob } from "../queue/job-data.js";
 import { runImplementation, type ImplementOutcome } from "../pipeline/run-implementation.js";
 import { decidePlan } from "../pipeline/approval/decide-plan.js";
-import { recordPlan } from "../queue/plans.js";
+import { forgetPlan, recordPlan } from "../queue/plans.js";
 import { freshStatus } from "../domain/status.js";
 import { describeStop, stopStatus } from "../pipeline/pipeline-stop.js";
 import type { ForgeFactory } from "./forge-factory.js";
@@ -126,6 +126,9 @@ export async function processImplementJob(
         });
       },
     });
+    if (data.decision?.kind === "approve" && data.specId && outcome.kind !== "stopped") {
+      await forgetPlan(deps.queues, data.repo.id, data.specId);
+    }
     if (outcome.kind === "awaiting_approval") {
       // Where `/chant approve` finds it: the issue that asked, and the plan's pull request.
       await recordPlan(deps.queues, {

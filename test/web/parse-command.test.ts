@@ -17,6 +17,33 @@ describe("parseCommand", () => {
       { name: "implement", spec: ".chant/specs/2026-01-29-003-ghi.md", force: false },
     ],
     ["/chant IMPLEMENT -f", { name: "implement", spec: undefined, force: true }],
+    ["/chant plan", { name: "plan", spec: undefined, force: false }],
+    ["/chant plan --force 005-k9w", { name: "plan", spec: "005-k9w", force: true }],
+    ["/chant plan a b", { name: "help", problem: "`plan` takes at most one spec" }],
+    ["/chant approve", { name: "approve", sha: undefined }],
+    ["/chant approve ABCDEF0", { name: "approve", sha: "abcdef0" }],
+    [`/chant approve ${"a".repeat(40)}`, { name: "approve", sha: "a".repeat(40) }],
+    [
+      "/chant approve abc",
+      { name: "help", problem: "`abc` is not a commit sha (7 to 40 hexadecimal digits)" },
+    ],
+    [
+      "/chant approve HEAD~1",
+      { name: "help", problem: "`HEAD~1` is not a commit sha (7 to 40 hexadecimal digits)" },
+    ],
+    [
+      "/chant approve a1b2c3d e",
+      { name: "help", problem: "`approve` takes at most one commit sha" },
+    ],
+    // A reason is free text, quotes and apostrophes included; only the first line counts.
+    [
+      `/chant reject don't touch the "public" API\nmore words`,
+      { name: "reject", reason: `don't touch the "public" API` },
+    ],
+    [
+      "/chant reject",
+      { name: "help", problem: "`reject` needs a reason: `/chant reject the scope is too wide`" },
+    ],
     ["/chant retry", { name: "retry" }],
     ["/chant cancel\r\nplease stop it", { name: "cancel" }],
     ["\n\n/chant status", { name: "status" }],

@@ -1,7 +1,8 @@
 import type { Context } from "probot";
 import { ConfigError } from "../../domain/repo-config.js";
 import { CHECK_NAMES, type CheckName } from "../../domain/checks.js";
-import { enqueueChecks } from "../../queue/enqueue.js";
+import { enqueueChecks, enqueueImplement } from "../../queue/enqueue.js";
+import { planFor, type PlanRecord } from "../../queue/plans.js";
 import type { ChecksJob } from "../../queue/job-data.js";
 import { isBot, mayTrigger, roleOf } from "../authorize.js";
 import {
@@ -55,6 +56,14 @@ export async function onPullRequestSynchronize(
   const pr = context.payload.pull_request;
   const sameRepo = pr.head.repo?.full_name === context.payload.repository.full_name;
   if (!pr.head.ref.startsWith("chant/") || !sameRepo) return;
+  if (!isBot(context.payload.sender)) {
+    // A plan awaiting approval has no fix to check: its spec is checked again instead.
+    const plan = await planFor(deps.queues, context.payload.repository.id, pr.number);
+    if (plan && pr.head.ref === `chant/${plan.specId}`) {
+      await reviewPlanPush(context, deps, plan, pr.head.sha);
+      return;
+    }
+  }
   await enqueueChecksFor(context, deps, {
     headSha: pr.head.sha,
     pullRequest: pr.number,
@@ -149,4 +158,33 @@ async function forkChecksAllowed(context: Context, deps: WebDeps): Promise<boole
     );
     return false;
   }
+}
+
+/** Queue a re-validation of the plan's spec at the pushed head (reported in the status comment). */
+async function reviewPlanPush(
+  context: Context<"pull_request.synchronize">,
+  deps: WebDeps,
+  plan: PlanRecord,
+  sha: string,
+): Promise<void> {
+  await onceForDelivery(context, deps, async () => {
+    const result = await enqueueImplement(deps.queues, {
+      ...plan.job,
+      plan: undefined,
+      specId: plan.specId,
+      trigger: "comment",
+      triggerCommentId: undefined,
+      deliveryId: context.id,
+      decision: {
+        kind: "review",
+        sha,
+        by: context.payload.sender.login,
+        at: new Date().toISOString(),
+      },
+    });
+    context.log.info(
+      { delivery: context.id, job: result.jobId, outcome: result.outcome, sha },
+      "plan re-validation requested",
+    );
+  });
 }

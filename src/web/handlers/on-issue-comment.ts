@@ -13,6 +13,7 @@ import { stopStatus } from "../../pipeline/pipeline-stop.js";
 import { COMMAND_HELP, parseCommand, type ChantCommand } from "../parse-command.js";
 import { takePoliteReply } from "../polite-reply.js";
 import { requestImplementation } from "../request-implementation.js";
+import { onPlanDecision } from "./on-plan-decision.js";
 import {
   acknowledge,
   forgeFor,
@@ -28,7 +29,10 @@ export async function onIssueComment(
   deps: WebDeps,
 ): Promise<void> {
   const { payload } = context;
-  if (isBot(payload.sender)) return;
+  const fromBot = isBot(payload.sender);
+  // Bots never start work (no loops); a plan decision by one gets one polite reply an hour.
+  if (fromBot && !/^\s*\/chant\s+(approve|reject)\b/i.test(payload.comment.body ?? "")) return;
+  if (fromBot && payload.comment.performed_via_github_app?.id === deps.appId) return;
   const command = parseCommand(payload.comment.body ?? "");
   if (!command) return;
 
@@ -49,6 +53,15 @@ export async function onIssueComment(
     const repoId = payload.repository.id;
     // Everything, `/chant help` included, is answered in full only to people who may use
     // chant-bot. Anyone else gets one polite reply per issue per hour (see polite-reply.ts).
+    if (fromBot) {
+      noteDelivery(context.id, "refused");
+      if (await takePoliteReply(deps.queues, repoId, target))
+        await notice(
+          `@${login}: a bot cannot approve or reject a plan; a person with write permission decides, so nothing was started.`,
+          "confused",
+        );
+      return;
+    }
     const role = await roleOf(context.octokit, owner, repo, login);
     if (!mayTrigger(role)) {
       noteDelivery(context.id, "refused");
@@ -69,6 +82,12 @@ export async function onIssueComment(
     }
 
     switch (command.name) {
+      case "approve":
+      case "reject":
+        await onPlanDecision(context, deps, command);
+        return;
+
+      case "plan":
       case "implement":
         await requestImplementation(
           context,
@@ -78,6 +97,7 @@ export async function onIssueComment(
             ...(isPullRequest ? { pullRequest: target } : { issueNumber: target }),
             ...(command.spec === undefined ? {} : { explicitSpec: command.spec }),
             force: command.force,
+            ...(command.name === "plan" ? { plan: true } : {}),
             requestedBy: login,
             trigger: "comment",
             triggerCommentId: payload.comment.id,

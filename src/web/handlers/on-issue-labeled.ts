@@ -17,16 +17,22 @@ export async function onIssueLabeled(
     const forge = forgeFor(context, deps);
     const issue = payload.issue.number;
     let label: string;
+    let planLabel: string;
     let configError: ConfigError | undefined;
     try {
-      label = (await forge.repoConfig()).config.label;
+      const { config } = await forge.repoConfig();
+      label = config.label;
+      planLabel = config.approval.label;
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      // With the config unreadable, only the default label deserves an answer.
+      // With the config unreadable, only the default labels deserve an answer.
       configError = error;
       label = DEFAULT_CONFIG.label;
+      planLabel = DEFAULT_CONFIG.approval.label;
     }
-    if (payload.label!.name !== label) return;
+    // The plan label asks for the spec alone first, awaiting `/chant approve`.
+    const plan = payload.label!.name === planLabel;
+    if (payload.label!.name !== label && !plan) return;
 
     const { owner, repo } = context.repo();
     const role = await roleOf(context.octokit, owner, repo, payload.sender.login);
@@ -49,6 +55,7 @@ export async function onIssueLabeled(
         target: issue,
         issueNumber: issue,
         force: false,
+        ...(plan ? { plan: true } : {}),
         requestedBy: payload.sender.login,
         trigger: "label",
       },
