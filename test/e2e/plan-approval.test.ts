@@ -302,4 +302,52 @@ describe("plan approval on GitHub", () => {
       );
     },
   );
+
+  it(
+    "approval.required in the config gates the normal label; with separate_approver the asker cannot approve, another maintainer can",
+    { timeout: 300_000 },
+    async () => {
+      const config = await git("show", "main:.github/chant.yml");
+      await stack.fake.commit(REPO, {
+        branch: "main",
+        files: {
+          ".github/chant.yml": `${config}approval:\n  required: true\n  separate_approver: true\n`,
+        },
+        message: "every agent run needs two people",
+      });
+      await deliver(
+        "issues",
+        stack.fake.payloads.issuesLabeled({
+          repo: REPO,
+          issue: 42,
+          label: "chant:implement",
+          sender: "alice",
+        }),
+      );
+      const [pr] = await stack.fake.pulls(REPO);
+      expect(pr!.title).toMatch(/\(awaits approval\)$/);
+      expect(pr!.body).toContain("`approval.separate_approver` is set: @alice");
+      expect(status(42).details.join("\n")).toContain(
+        "Stopped before the agent: `.github/chant.yml` sets `approval.required: true`.",
+      );
+
+      await comment(pr!.number, "alice", "/chant approve");
+      expect(status(pr!.number).notice).toMatch(
+        /^@alice: you asked for this plan, and `approval.separate_approver`/,
+      );
+      expect(await agentRuns()).toBe(0);
+
+      await comment(pr!.number, "bob", "/chant approve");
+      expect(await agentRuns()).toBe(1);
+      const final = parseSpec(
+        `.chant/specs/${pr!.head.ref.slice("chant/".length)}.md`,
+        await git("show", `${pr!.head.ref}:.chant/specs/${pr!.head.ref.slice("chant/".length)}.md`),
+      );
+      expect(final.frontmatter).toMatchObject({
+        status: "completed",
+        approval: { required: true, status: "approved", by: "bob" },
+      });
+      expect(status(42).phase).toBe("succeeded");
+    },
+  );
 });
