@@ -50,44 +50,12 @@ export interface StartOptions {
 export async function startRoles(options: StartOptions): Promise<RunningApp> {
   const { appEnv, log, roles } = options;
   if (roles.includes("web")) for (const warning of appEnv.warnings) log.warn(warning);
-  const agent: Agent | undefined = roles.includes("worker")
-    ? agentOrRefuse(options.env)
-    : undefined;
+  const ready = roles.includes("worker") ? await readyAgent(options) : undefined;
+  const agent = ready?.agent;
+  const sandbox = ready?.sandbox;
+  const health = ready?.health;
 
-  let sandbox: Sandbox | undefined;
-  let health: AgentHealth | undefined;
-  if (agent) {
-    try {
-      sandbox = await openSandbox(options.env, {
-        workRoot: appEnv.workRoot,
-        log,
-        programs: agent.programs,
-      });
-      // Its program runs in the sandbox, knows our flags, and has a credential to use.
-      const check = await checkAgent(agent, sandbox, {
-        env: options.env,
-        workRoot: appEnv.workRoot,
-      });
-      health = new AgentHealth(check.description);
-    } catch (error) {
-      if (error instanceof SandboxConfigError || error instanceof AgentConfigError)
-        throw new StartupError(error.message);
-      throw error;
-    }
-  }
-
-  let queues: ChantQueues;
-  try {
-    queues = await ChantQueues.open(appEnv.queue);
-  } catch (error) {
-    throw new StartupError(
-      `Cannot reach Redis at ${redactUrl(appEnv.queue.redisUrl)} (${(error as Error).message}). Start Redis (>= 6.2) or set CHANT_REDIS_URL.`,
-    );
-  }
-  const redisWarnings = await checkRedisForBullMQ(queues.redis).catch((error: unknown) => [
-    `could not check Redis's settings for BullMQ (${(error as Error).message}); make sure maxmemory-policy is noeviction`,
-  ]);
-  for (const warning of redisWarnings) log.warn(warning);
+  const queues = await openQueues(appEnv, log);
 
   const metrics = createMetrics({ queues });
   // `defaults` with a function: Probot passes its own throttle options per instance, which
@@ -136,20 +104,7 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
     routes,
     metrics,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (error: NodeJS.ErrnoException) =>
-      reject(
-        new StartupError(
-          error.code === "EADDRINUSE"
-            ? `Port ${appEnv.port} is already in use: set PORT to a free one.`
-            : `Cannot listen on port ${appEnv.port}: ${error.message}`,
-        ),
-      ),
-    );
-    server.listen(appEnv.port, appEnv.host, resolve);
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : appEnv.port;
+  const port = await listen(server, appEnv);
   log.info(
     web
       ? `web: listening on port ${port}; webhooks at ${DEFAULT_WEBHOOK_PATH}`
@@ -196,6 +151,69 @@ export async function startRoles(options: StartOptions): Promise<RunningApp> {
       await queues.close();
     },
   };
+}
+
+/** The worker's agent, in its sandbox, checked before any job is taken (refused in one line otherwise). */
+async function readyAgent(
+  options: StartOptions,
+): Promise<{ agent: Agent; sandbox: Sandbox; health: AgentHealth }> {
+  const { appEnv, log } = options;
+  const agent = agentOrRefuse(options.env);
+  try {
+    const sandbox = await openSandbox(options.env, {
+      workRoot: appEnv.workRoot,
+      log,
+      programs: agent.programs,
+    });
+    // Its program runs in the sandbox, knows our flags, and has a credential to use.
+    const check = await checkAgent(agent, sandbox, {
+      env: options.env,
+      workRoot: appEnv.workRoot,
+    });
+    return { agent, sandbox, health: new AgentHealth(check.description) };
+  } catch (error) {
+    if (error instanceof SandboxConfigError || error instanceof AgentConfigError)
+      throw new StartupError(error.message);
+    throw error;
+  }
+}
+
+/** The queues, or a StartupError that says how to get Redis; BullMQ's needs from Redis are checked. */
+async function openQueues(
+  appEnv: StartOptions["appEnv"],
+  log: StartOptions["log"],
+): Promise<ChantQueues> {
+  let queues: ChantQueues;
+  try {
+    queues = await ChantQueues.open(appEnv.queue);
+  } catch (error) {
+    throw new StartupError(
+      `Cannot reach Redis at ${redactUrl(appEnv.queue.redisUrl)} (${(error as Error).message}). Start Redis (>= 6.2) or set CHANT_REDIS_URL.`,
+    );
+  }
+  const redisWarnings = await checkRedisForBullMQ(queues.redis).catch((error: unknown) => [
+    `could not check Redis's settings for BullMQ (${(error as Error).message}); make sure maxmemory-policy is noeviction`,
+  ]);
+  for (const warning of redisWarnings) log.warn(warning);
+  return queues;
+}
+
+/** Listen on PORT; a port in use is a StartupError that says so. Returns the port bound. */
+async function listen(server: Server, appEnv: StartOptions["appEnv"]): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        new StartupError(
+          error.code === "EADDRINUSE"
+            ? `Port ${appEnv.port} is already in use: set PORT to a free one.`
+            : `Cannot listen on port ${appEnv.port}: ${error.message}`,
+        ),
+      ),
+    );
+    server.listen(appEnv.port, appEnv.host, resolve);
+  });
+  const address = server.address();
+  return typeof address === "object" && address ? address.port : appEnv.port;
 }
 
 function agentOrRefuse(env: NodeJS.ProcessEnv): Agent {
