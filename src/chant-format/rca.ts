@@ -599,23 +599,8 @@ function readLocations(
   lines: Line[],
 ): { primary: CodeLocation | undefined; vulnerable: CodeLocation[]; files: FileToModify[] } {
   const heads = headingPaths(all);
-  const files: FileToModify[] = [];
-  const vulnerable: CodeLocation[] = [];
-  let primary: CodeLocation | undefined;
-  let lastPath: string | undefined;
+  const found = new Locations();
   let lastHeading = "";
-  const addFile = (path: string | undefined, note?: string) => {
-    if (path !== undefined && !files.some((f) => f.path === path))
-      files.push({ path, note: note || undefined });
-  };
-  const addVulnerable = (location: CodeLocation) => {
-    if (location.name === "" || vulnerable.length >= 30) return;
-    if (primary && locationKey(primary) === locationKey(location)) return;
-    if (vulnerable.some((v) => locationKey(v) === locationKey(location))) return;
-    vulnerable.push(location);
-    addFile(location.path);
-  };
-
   let listLead = "";
   let tableHeader: string[] | undefined;
   for (const line of lines) {
@@ -629,138 +614,177 @@ function readLocations(
     const text = line.text.trim();
     const sub = /^#{2,6}\s+(.*)$/.exec(text);
     if (sub) {
-      // `#### \`Store.set(key, value)\` - src/storage/store.py:31-42` under "Vulnerable Methods".
-      const own = headingKey(sub[1]!);
-      if (vulnerableContext(path) && !SAFE.test(own) && /`[^`]*\(|\w\(/.test(sub[1]!)) {
-        const token = /([\w./-]+\.\w+(?::\d+(?:-\d+)?)?)\s*$/.exec(plainText(sub[1]!))?.[1];
-        addVulnerable({
-          name: locationName(sub[1]!),
-          path: token ? pathOf(token) : lastPath,
-          lines: token ? linesOf(token) : undefined,
-          note: undefined,
-        });
-      }
+      found.subHeading(sub[1]!, path);
       listLead = "";
       continue;
     }
     if (text === "") continue;
-
-    // `Target Files: src/a.rs, src/b.rs` (the summary of a single-spec investigation).
-    const targets =
-      /^(?:[-*+]\s+)?(?:\*\*|__)?(?:target|affected) files?(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(.+)$/i.exec(
-        text,
-      );
-    if (targets) {
-      for (const part of targets[1]!.split(/[,;]\s*|\s+and\s+/)) {
-        const token = /`([^`]+)`/.exec(part)?.[1] ?? part.trim().split(/\s+/)[0] ?? "";
-        addFile(pathOf(token));
-      }
-      continue;
-    }
-    const field =
-      /^(?:[-*+]\s+)?(\*\*|__)?(file|function|method|location|lines?)\s*(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*:|:)\s*(.+)$/i.exec(
-        text,
-      );
-    if (field) {
-      const kind = field[2]!.toLowerCase();
-      const value = field[3]!.trim();
-      const token = /`([^`]+)`/.exec(value)?.[1] ?? value.split(/\s+/)[0]!;
-      if (kind === "file") {
-        lastPath = pathOf(token) ?? lastPath;
-        if (!safeContext(path)) addFile(pathOf(token));
-        continue;
-      }
-      if (kind.startsWith("line")) {
-        const target = vulnerableContext(path) ? vulnerable.at(-1) : primary;
-        if (target && !target.lines) target.lines = plainText(value).replace(/^lines?\s*/i, "");
-        continue;
-      }
-      if (safeContext(path)) continue;
-      const location: CodeLocation = {
-        name: locationName(value),
-        path: kind === "location" ? (pathOf(token) ?? lastPath) : lastPath,
-        lines:
-          (kind === "location" ? linesOf(token) : undefined) ??
-          /\(lines?\s+([\d\s,-]+)\)/i.exec(value)?.[1]?.trim(),
-        note: undefined,
-      };
-      if (kind === "location") addFile(location.path);
-      if (vulnerableContext(path)) addVulnerable(location);
-      else if (!primary) {
-        primary = location;
-        addFile(location.path);
-      } else addVulnerable(location);
-      continue;
-    }
-
-    for (const token of text.matchAll(/`([^`]+)`/g)) {
-      const found = pathOf(token[1]!);
-      if (found && found.includes("/")) lastPath = found;
-    }
-
-    // Tables: an impact map's `| Location | Pattern | Affected? |`.
+    if (found.targetFiles(text) || found.field(text, path)) continue;
+    found.notePaths(text);
     if (/^\|/.test(text)) {
+      if (/^[\s|:-]+$/.test(text)) continue;
       const cells = text
         .replace(/^\||\|$/g, "")
         .split("|")
         .map((c) => c.trim());
-      if (/^[\s|:-]+$/.test(text)) continue;
-      if (!tableHeader) {
-        tableHeader = cells.map((c) => plainText(c).toLowerCase());
-        continue;
-      }
-      if (!vulnerableContext(path) || safeContext(path)) continue;
-      const verdict = cells.find((c) =>
-        /^(yes|no|affected|safe|vulnerable|not affected)\b/i.test(plainText(c)),
-      );
-      if (verdict && /^(no|safe|not affected)\b/i.test(plainText(verdict))) continue;
-      const first = cells[0] ?? "";
-      const token = /`([^`]+)`/.exec(first)?.[1] ?? plainText(first);
-      const file = pathOf(token);
-      if (!file && !/\(/.test(first)) continue;
-      addVulnerable({
-        name: plainText(first).replace(/^`|`$/g, ""),
-        path: file,
-        lines: linesOf(token),
-        note: cells.slice(1).find((c) => c !== verdict && plainText(c) !== "") ?? undefined,
-      });
+      if (!tableHeader) tableHeader = cells.map((c) => plainText(c).toLowerCase());
+      else found.tableRow(cells, path);
       continue;
     }
-
     const item = /^(?:[-*+]|\d+[.)])\s+(.*)$/.exec(text);
     if (!item) {
       listLead = text;
-      // A sentence under such a heading: `create_note()` in `billing/credit.py` has the same pattern.
-      if (!vulnerableContext(path) || safeContext(path)) continue;
-      const code = [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
-      const fileToken = code.find((c) => pathOf(c)?.includes("/"));
-      const fnToken = code.find((c) => /\w\s*\(/.test(c));
-      if (fileToken && fnToken)
-        addVulnerable({
-          name: plainText(fnToken),
-          path: pathOf(fileToken),
-          lines: linesOf(fileToken),
-          note: undefined,
-        });
-      continue;
+      found.sentence(text, path);
+    } else if (vulnerableContext(path) || (VULNERABLE.test(listLead) && !SAFE.test(listLead))) {
+      found.listItem(item[1]!, path);
     }
-    if (!(vulnerableContext(path) || (VULNERABLE.test(listLead) && !SAFE.test(listLead)))) continue;
-    if (safeContext(path)) continue;
-    // A function with its file (`update()` at `src/store.py:44`), or a file with its line.
-    const body = item[1]!;
-    const code = [...body.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
-    const fileToken = code.find((c) => pathOf(c)?.includes("/"));
-    const fnToken = code.find((c) => /\w\s*\(/.test(c));
-    if (!fileToken || (!fnToken && linesOf(fileToken) === undefined)) continue;
-    const nameToken = fnToken ?? fileToken;
-    addVulnerable({
-      name: plainText(nameToken),
-      path: fileToken ? pathOf(fileToken) : lastPath,
-      lines: fileToken ? linesOf(fileToken) : undefined,
+  }
+  return { primary: found.primary, vulnerable: found.vulnerable, files: found.files };
+}
+
+/** What readLocations has found so far, and how each kind of line adds to it. */
+class Locations {
+  readonly files: FileToModify[] = [];
+  readonly vulnerable: CodeLocation[] = [];
+  primary: CodeLocation | undefined;
+  /** The file the text spoke of last: a location without its own file is in it. */
+  private lastPath: string | undefined;
+
+  addFile(path: string | undefined, note?: string): void {
+    if (path !== undefined && !this.files.some((f) => f.path === path))
+      this.files.push({ path, note: note || undefined });
+  }
+
+  addVulnerable(location: CodeLocation): void {
+    if (location.name === "" || this.vulnerable.length >= 30) return;
+    const key = locationKey(location);
+    if (this.primary && locationKey(this.primary) === key) return;
+    if (this.vulnerable.some((v) => locationKey(v) === key)) return;
+    this.vulnerable.push(location);
+    this.addFile(location.path);
+  }
+
+  /** `#### \`Store.set(key, value)\` - src/storage/store.py:31-42` under "Vulnerable Methods". */
+  subHeading(title: string, path: string[]): void {
+    const own = headingKey(title);
+    if (!vulnerableContext(path) || SAFE.test(own) || !/`[^`]*\(|\w\(/.test(title)) return;
+    const token = /([\w./-]+\.\w+(?::\d+(?:-\d+)?)?)\s*$/.exec(plainText(title))?.[1];
+    this.addVulnerable({
+      name: locationName(title),
+      path: token ? pathOf(token) : this.lastPath,
+      lines: token ? linesOf(token) : undefined,
       note: undefined,
     });
   }
-  return { primary, vulnerable, files };
+
+  /** `Target Files: src/a.rs, src/b.rs` (the summary of a single-spec investigation). */
+  targetFiles(text: string): boolean {
+    const targets =
+      /^(?:[-*+]\s+)?(?:\*\*|__)?(?:target|affected) files?(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(.+)$/i.exec(
+        text,
+      );
+    if (!targets) return false;
+    for (const part of targets[1]!.split(/[,;]\s*|\s+and\s+/)) {
+      const token = /`([^`]+)`/.exec(part)?.[1] ?? part.trim().split(/\s+/)[0] ?? "";
+      this.addFile(pathOf(token));
+    }
+    return true;
+  }
+
+  /** `**File:**`, `**Function:**`, `**Method:**`, `**Location**:`, `**Lines:**` lines. */
+  field(text: string, path: string[]): boolean {
+    const field =
+      /^(?:[-*+]\s+)?(\*\*|__)?(file|function|method|location|lines?)\s*(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*:|:)\s*(.+)$/i.exec(
+        text,
+      );
+    if (!field) return false;
+    const kind = field[2]!.toLowerCase();
+    const value = field[3]!.trim();
+    const token = /`([^`]+)`/.exec(value)?.[1] ?? value.split(/\s+/)[0]!;
+    if (kind === "file") {
+      this.lastPath = pathOf(token) ?? this.lastPath;
+      if (!safeContext(path)) this.addFile(pathOf(token));
+      return true;
+    }
+    if (kind.startsWith("line")) {
+      const target = vulnerableContext(path) ? this.vulnerable.at(-1) : this.primary;
+      if (target && !target.lines) target.lines = plainText(value).replace(/^lines?\s*/i, "");
+      return true;
+    }
+    if (safeContext(path)) return true;
+    const location: CodeLocation = {
+      name: locationName(value),
+      path: kind === "location" ? (pathOf(token) ?? this.lastPath) : this.lastPath,
+      lines:
+        (kind === "location" ? linesOf(token) : undefined) ??
+        /\(lines?\s+([\d\s,-]+)\)/i.exec(value)?.[1]?.trim(),
+      note: undefined,
+    };
+    if (kind === "location") this.addFile(location.path);
+    if (vulnerableContext(path)) this.addVulnerable(location);
+    else if (!this.primary) {
+      this.primary = location;
+      this.addFile(location.path);
+    } else this.addVulnerable(location);
+    return true;
+  }
+
+  /** A backticked path with a folder becomes the file the text speaks of. */
+  notePaths(text: string): void {
+    for (const token of text.matchAll(/`([^`]+)`/g)) {
+      const found = pathOf(token[1]!);
+      if (found && found.includes("/")) this.lastPath = found;
+    }
+  }
+
+  /** An impact map's `| Location | Pattern | Affected? |` row (after its header). */
+  tableRow(cells: string[], path: string[]): void {
+    if (!vulnerableContext(path) || safeContext(path)) return;
+    const verdict = cells.find((c) =>
+      /^(yes|no|affected|safe|vulnerable|not affected)\b/i.test(plainText(c)),
+    );
+    if (verdict && /^(no|safe|not affected)\b/i.test(plainText(verdict))) return;
+    const first = cells[0] ?? "";
+    const token = /`([^`]+)`/.exec(first)?.[1] ?? plainText(first);
+    const file = pathOf(token);
+    if (!file && !/\(/.test(first)) return;
+    this.addVulnerable({
+      name: plainText(first).replace(/^`|`$/g, ""),
+      path: file,
+      lines: linesOf(token),
+      note: cells.slice(1).find((c) => c !== verdict && plainText(c) !== "") ?? undefined,
+    });
+  }
+
+  /** A sentence under such a heading: `create_note()` in `billing/credit.py` has the same pattern. */
+  sentence(text: string, path: string[]): void {
+    if (!vulnerableContext(path) || safeContext(path)) return;
+    const code = [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+    const fileToken = code.find((c) => pathOf(c)?.includes("/"));
+    const fnToken = code.find((c) => /\w\s*\(/.test(c));
+    if (fileToken && fnToken)
+      this.addVulnerable({
+        name: plainText(fnToken),
+        path: pathOf(fileToken),
+        lines: linesOf(fileToken),
+        note: undefined,
+      });
+  }
+
+  /** A function with its file (`update()` at `src/store.py:44`), or a file with its line. */
+  listItem(body: string, path: string[]): void {
+    if (safeContext(path)) return;
+    const code = [...body.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+    const fileToken = code.find((c) => pathOf(c)?.includes("/"));
+    const fnToken = code.find((c) => /\w\s*\(/.test(c));
+    if (!fileToken || (!fnToken && linesOf(fileToken) === undefined)) return;
+    this.addVulnerable({
+      name: plainText(fnToken ?? fileToken),
+      path: pathOf(fileToken),
+      lines: linesOf(fileToken),
+      note: undefined,
+    });
+  }
 }
 
 /** List items of the first section that matches (bounded), as plain one-line text. */
