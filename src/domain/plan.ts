@@ -11,7 +11,10 @@ export const planDecisionSchema = z.object({
   /** Who decided (a GitHub login, or the local user's name). */
   by: z.string().min(1).max(100),
   /** When they asked (ISO 8601): the time chant's record carries. */
-  at: z.string().max(40),
+  at: z
+    .string()
+    .max(40)
+    .refine((s) => !Number.isNaN(Date.parse(s)), "must be a date and time"),
   /** A rejection's reason. */
   reason: z.string().max(2000).optional(),
 });

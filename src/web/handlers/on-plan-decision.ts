@@ -93,7 +93,7 @@ export async function onPlanDecision(
       kind: command.name,
       sha,
       by: login,
-      at: payload.comment.created_at || new Date().toISOString(),
+      at: commentTime(payload.comment.created_at),
       ...(command.name === "reject" ? { reason: command.reason } : {}),
     },
   });
@@ -113,4 +113,10 @@ export async function onPlanDecision(
       : `@${login} rejected the plan at \`${sha.slice(0, 7)}\`; the reason is being recorded in the spec.`,
     "eyes",
   );
+}
+
+/** When the comment was written (GitHub's `created_at`), or now when the payload has no usable time. */
+function commentTime(createdAt: string | undefined): string {
+  const ms = Date.parse(createdAt ?? "");
+  return Number.isNaN(ms) ? new Date().toISOString() : new Date(ms).toISOString();
 }
