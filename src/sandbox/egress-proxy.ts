@@ -13,7 +13,12 @@
  */
 import { lookup } from "node:dns/promises";
 import { chmod, rm } from "node:fs/promises";
-import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
 import { connect, isIP, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { isPublicAddress, matchEgressRule } from "./egress-rules.js";
@@ -63,32 +68,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     }
   };
 
-  /** The address to connect to, or why not. */
-  const decide = async (
-    host: string,
-    port: number,
-  ): Promise<{ address: string } | { reason: string }> => {
-    const name = host.replace(/^\[|\]$/g, "").toLowerCase();
-    if (!Number.isInteger(port) || port < 1 || port > 65535) return { reason: "bad port" };
-    let rule: EgressRule | undefined;
-    if (options.allow !== "public") {
-      rule = matchEgressRule(name, port, options.allow);
-      if (!rule) return { reason: "not on the allow-list" };
-    }
-    let addresses: string[];
-    try {
-      addresses = isIP(name) ? [name] : await resolve(name);
-    } catch {
-      return { reason: "name does not resolve" };
-    }
-    // An IP literal the operator listed is theirs to allow; a name must stay public.
-    const explicit = rule !== undefined && isIP(rule.host) !== 0;
-    const usable = explicit ? addresses : addresses.filter(isPublicAddress);
-    if (usable.length === 0) {
-      return { reason: "not a public address (loopback, private, link-local or metadata)" };
-    }
-    return { address: usable[0]! };
-  };
+  const decide = decider(options.allow, resolve);
 
   const track = (socket: Duplex): void => {
     sockets.add(socket);
@@ -124,25 +104,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
         return;
       }
       record({ ...target, allowed: true });
-      const upstream = connect({ host: verdict.address, port: target.port });
-      track(upstream);
-      let connected = false;
-      upstream.setTimeout(CONNECT_TIMEOUT_MS, () => upstream.destroy());
-      upstream.once("connect", () => {
-        connected = true;
-        upstream.setTimeout(IDLE_MS, () => upstream.destroy());
-        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-        if (head.length > 0) upstream.write(head);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      // 'close' follows 'error' and a timeout's destroy alike.
-      upstream.on("error", () => undefined);
-      upstream.on("close", () => {
-        if (!connected) client.end("HTTP/1.1 502 Bad Gateway\r\n\r\n");
-        else client.destroy();
-      });
-      client.on("close", () => upstream.destroy());
+      tunnel(client, head, verdict.address, target.port, track);
     });
   });
 
@@ -169,33 +131,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
         return;
       }
       record({ host, port, allowed: true });
-      const headers = { ...req.headers };
-      delete headers["proxy-authorization"];
-      delete headers["proxy-connection"];
-      const upstream = httpRequest(
-        {
-          host: verdict.address,
-          port,
-          method: req.method,
-          path: `${url.pathname}${url.search}`,
-          headers: { ...headers, host: url.host },
-          timeout: IDLE_MS,
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      upstream.on("error", () => {
-        if (!res.headersSent) res.writeHead(502).end();
-        else res.destroy();
-      });
-      // The sandbox went away (its command was stopped) before the answer ended: so does
-      // the request, or a server that never answers holds it (and the worker) for IDLE_MS.
-      res.on("close", () => {
-        if (!res.writableFinished) upstream.destroy();
-      });
-      req.pipe(upstream);
+      forward(req, res, url, verdict.address, port);
     });
   });
   server.on("clientError", (_error, socket) => socket.destroy());
@@ -220,6 +156,103 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       await rm(options.socketPath, { force: true });
     },
   };
+}
+
+type Verdict = { address: string } | { reason: string };
+
+/** For a requested host and port: the address to connect to, or why not. */
+function decider(
+  allow: readonly EgressRule[] | "public",
+  resolve: (host: string) => Promise<string[]>,
+): (host: string, port: number) => Promise<Verdict> {
+  return async (host, port) => {
+    const name = host.replace(/^\[|\]$/g, "").toLowerCase();
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return { reason: "bad port" };
+    let rule: EgressRule | undefined;
+    if (allow !== "public") {
+      rule = matchEgressRule(name, port, allow);
+      if (!rule) return { reason: "not on the allow-list" };
+    }
+    let addresses: string[];
+    try {
+      addresses = isIP(name) ? [name] : await resolve(name);
+    } catch {
+      return { reason: "name does not resolve" };
+    }
+    // An IP literal the operator listed is theirs to allow; a name must stay public.
+    const explicit = rule !== undefined && isIP(rule.host) !== 0;
+    const usable = explicit ? addresses : addresses.filter(isPublicAddress);
+    if (usable.length === 0) {
+      return { reason: "not a public address (loopback, private, link-local or metadata)" };
+    }
+    return { address: usable[0]! };
+  };
+}
+
+/** An allowed CONNECT: the tunnel to `address`, closed with either side. */
+function tunnel(
+  client: Duplex,
+  head: Buffer,
+  address: string,
+  port: number,
+  track: (socket: Duplex) => void,
+): void {
+  const upstream = connect({ host: address, port });
+  track(upstream);
+  let connected = false;
+  upstream.setTimeout(CONNECT_TIMEOUT_MS, () => upstream.destroy());
+  upstream.once("connect", () => {
+    connected = true;
+    upstream.setTimeout(IDLE_MS, () => upstream.destroy());
+    client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+    if (head.length > 0) upstream.write(head);
+    upstream.pipe(client);
+    client.pipe(upstream);
+  });
+  // 'close' follows 'error' and a timeout's destroy alike.
+  upstream.on("error", () => undefined);
+  upstream.on("close", () => {
+    if (!connected) client.end("HTTP/1.1 502 Bad Gateway\r\n\r\n");
+    else client.destroy();
+  });
+  client.on("close", () => upstream.destroy());
+}
+
+/** An allowed plain-HTTP request, forwarded to `address` without the proxy's own headers. */
+function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  address: string,
+  port: number,
+): void {
+  const headers = { ...req.headers };
+  delete headers["proxy-authorization"];
+  delete headers["proxy-connection"];
+  const upstream = httpRequest(
+    {
+      host: address,
+      port,
+      method: req.method,
+      path: `${url.pathname}${url.search}`,
+      headers: { ...headers, host: url.host },
+      timeout: IDLE_MS,
+    },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    },
+  );
+  upstream.on("error", () => {
+    if (!res.headersSent) res.writeHead(502).end();
+    else res.destroy();
+  });
+  // The sandbox went away (its command was stopped) before the answer ended: so does
+  // the request, or a server that never answers holds it (and the worker) for IDLE_MS.
+  res.on("close", () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
+  req.pipe(upstream);
 }
 
 /** `host:port` of a CONNECT request (`[v6]:port` too). */
