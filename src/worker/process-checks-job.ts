@@ -6,6 +6,7 @@ import { NotABranchHead, runChecksForCommit } from "../pipeline/checks/run-check
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { checksJobSchema, type ChecksJob } from "../queue/job-data.js";
 import type { ForgeFactory } from "./forge-factory.js";
+import type { Forge } from "../forge/forge.js";
 import { isShutdown } from "../domain/shutdown.js";
 
 export interface ChecksWorkerDeps {
@@ -49,7 +50,10 @@ export async function processChecksJob(
     config: carried && { ...carried, trust: "as-read" },
   });
   // No "queued" check runs: each is made in its first real state as the checks go
-  // (runChecksForCommit), one request per check when it is quick.
+  // (runChecksForCommit), one request per check when it is quick. A job that runs
+  // none finishes them all at once, saying why.
+  const finishAll = (conclusion: Conclusion, title: string, summary: string) =>
+    finishChecks(forge, data.headSha, names, { conclusion, title, summary });
 
   let baseSha: string | undefined;
   let branch: string | undefined;
@@ -57,14 +61,11 @@ export async function processChecksJob(
   if (data.pullRequest !== undefined) {
     const pr = await forge.pullRequest(data.pullRequest);
     if (pr.headSha !== data.headSha) {
-      for (const name of names) {
-        await forge.ensureCheckRun(data.headSha, name, {
-          status: "completed",
-          conclusion: "skipped",
-          title: "Not run: the pull request has a newer head",
-          summary: `The pull request moved on to \`${pr.headSha.slice(0, 7)}\`; the checks run there.`,
-        });
-      }
+      await finishAll(
+        "skipped",
+        "Not run: the pull request has a newer head",
+        `The pull request moved on to \`${pr.headSha.slice(0, 7)}\`; the checks run there.`,
+      );
       return { kind: "superseded", newerSha: pr.headSha };
     }
     baseSha = pr.baseSha;
@@ -77,32 +78,16 @@ export async function processChecksJob(
     config = (await forge.repoConfig()).config;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    for (const name of names) {
-      await forge.ensureCheckRun(data.headSha, name, {
-        status: "completed",
-        conclusion: "action_required",
-        title: "`.github/chant.yml` is invalid",
-        summary: error.message,
-      });
-    }
+    await finishAll("action_required", "`.github/chant.yml` is invalid", error.message);
     return { kind: "config_invalid" };
   }
 
-  const notRun = async (title: string, summary: string) => {
-    for (const name of names) {
-      await forge.ensureCheckRun(data.headSha, name, {
-        status: "completed",
-        conclusion: "skipped",
-        title,
-        summary,
-      });
-    }
-  };
   // A fork's head is its author's code: by default none of it runs. With
   // `fork_pull_requests: run` it runs in the sandbox with no network at all.
   if (fromFork && config.checks.fork_pull_requests !== "run") {
     log.info("checks of a fork's pull request not run (checks.fork_pull_requests: refuse)");
-    await notRun(
+    await finishAll(
+      "skipped",
       "Not run: the pull request comes from a fork",
       "chant-bot does not run a fork's code by default. A maintainer can set `checks.fork_pull_requests: run` in `.github/chant.yml` (default branch) to run these checks in the sandbox, with no network and no secret.",
     );
@@ -137,7 +122,8 @@ export async function processChecksJob(
     };
   } catch (error) {
     if (error instanceof NotABranchHead) {
-      await notRun(
+      await finishAll(
+        "skipped",
         "Not run: the commit is not the head of a branch of this repository",
         "chant-bot runs checks on pull requests and on branches of the repository. This commit is neither (a fork's commit is not run).",
       );
@@ -148,5 +134,19 @@ export async function processChecksJob(
       throw new WaitingError();
     }
     throw error;
+  }
+}
+
+type Conclusion = "skipped" | "action_required";
+
+/** Every named check run completed at once with the same word (a job that runs none). */
+async function finishChecks(
+  forge: Forge,
+  headSha: string,
+  names: readonly CheckName[],
+  outcome: { conclusion: Conclusion; title: string; summary: string },
+): Promise<void> {
+  for (const name of names) {
+    await forge.ensureCheckRun(headSha, name, { status: "completed", ...outcome });
   }
 }
