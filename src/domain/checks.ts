@@ -14,6 +14,10 @@ export const CHECK_NAMES = [
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
+/** The check run of a plan awaiting approval: is its spec one chant accepts? (Not one of the four.) */
+export const SPEC_CHECK_NAME = "chant/spec";
+export type CheckRunName = CheckName | typeof SPEC_CHECK_NAME;
+
 export type CheckConclusion =
   "success" | "failure" | "neutral" | "skipped" | "cancelled" | "timed_out" | "action_required";
 

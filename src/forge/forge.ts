@@ -1,4 +1,4 @@
-import type { CheckName, CheckRunUpdate } from "../domain/checks.js";
+import type { CheckRunName, CheckRunUpdate } from "../domain/checks.js";
 import type { LoadedConfig } from "../domain/repo-config.js";
 import type { StatusUpdate } from "../domain/status.js";
 import type { RepoFiles } from "../domain/repo-files.js";
@@ -35,7 +35,7 @@ export interface Forge {
   ): Promise<{ number: number; url: string; created: boolean }>;
   requestReview(prNumber: number, logins: string[]): Promise<void>;
   /** Find the check run by name and head sha, then create it or update it. */
-  ensureCheckRun(headSha: string, name: CheckName, update: CheckRunUpdate): Promise<void>;
+  ensureCheckRun(headSha: string, name: CheckRunName, update: CheckRunUpdate): Promise<void>;
 }
 
 export interface RepoInfo {

@@ -144,7 +144,7 @@ describe("plan approval on GitHub", () => {
 
       // 2. A maintainer's edit that breaks the YAML is reported; a good one is checked and passes.
       const good = await git("show", `${branch}:${path}`);
-      await stack.fake.commit(REPO, {
+      const brokenSha = await stack.fake.commit(REPO, {
         branch,
         files: { [path]: good.replace("type: code", "type: [code") },
         message: "bob: edit the plan",
@@ -159,6 +159,15 @@ describe("plan approval on GitHub", () => {
         }),
       );
       expect(status(42).notice).toMatch(/cannot be approved as it is:\n- .*invalid YAML/);
+      const [broken] = stack.fake.checkRuns(REPO, brokenSha);
+      expect(broken).toMatchObject({
+        name: "chant/spec",
+        status: "completed",
+        conclusion: "failure",
+      });
+      expect(broken!.output?.summary).toMatch(
+        new RegExp(`^- ${path.replace(/\./g, "\\.")}:\\d+: invalid YAML`),
+      );
       const edited = good.replace(
         "## Acceptance Criteria\n",
         "## Acceptance Criteria\n\n- [ ] Keep the public API of Store unchanged\n",
@@ -180,7 +189,11 @@ describe("plan approval on GitHub", () => {
       expect(status(42).notice).toMatch(
         new RegExp(`The plan at \`${reviewedSha.slice(0, 7)}\` .* was checked`),
       );
-      expect(stack.fake.checkRuns(REPO)).toEqual([]);
+      // Only the plan's own check: the four checks have no fix to check yet.
+      expect(stack.fake.checkRuns(REPO).map((r) => [r.head_sha, r.name, r.conclusion])).toEqual([
+        [brokenSha, "chant/spec", "failure"],
+        [reviewedSha, "chant/spec", "success"],
+      ]);
 
       // 3. Refused with one polite reply: a reader, a bot, an unknown sha.
       await comment(pr.number, "reporter", "/chant approve");

@@ -34,7 +34,7 @@ import type {
   ReactionTarget,
   RepoInfo,
 } from "../forge.js";
-import type { CheckName, CheckRunUpdate } from "../../domain/checks.js";
+import type { CheckRunName, CheckRunUpdate } from "../../domain/checks.js";
 import type { FileRead, RepoFileEntry, RepoFiles } from "../../domain/repo-files.js";
 
 export interface GitHubForgeOptions {
@@ -463,7 +463,7 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
     return runs;
   }
 
-  async ensureCheckRun(headSha: string, name: CheckName, update: CheckRunUpdate): Promise<void> {
+  async ensureCheckRun(headSha: string, name: CheckRunName, update: CheckRunUpdate): Promise<void> {
     const runs = await this.checkRunsOf(headSha);
     const known = runs.get(name);
     const annotations = (update.annotations ?? []).map((a) => ({

@@ -15,7 +15,7 @@ import type {
   PullRequestInfo,
   RepoInfo,
 } from "../forge.js";
-import type { CheckName, CheckRunUpdate } from "../../domain/checks.js";
+import type { CheckRunName, CheckRunUpdate } from "../../domain/checks.js";
 import { LocalFiles } from "../../process/local-files.js";
 import type { RepoFiles } from "../../domain/repo-files.js";
 import type { LoadedConfig } from "../../domain/repo-config.js";
@@ -55,7 +55,7 @@ export class LocalForge implements Forge {
   private printedSteps = new Map<string, string>();
   /** The pull request that would have been opened. */
   pullRequestDraft: PullRequestDraft | undefined;
-  readonly checkRuns = new Map<CheckName, CheckRunUpdate>();
+  readonly checkRuns = new Map<CheckRunName, CheckRunUpdate>();
 
   constructor(private readonly options: LocalForgeOptions) {
     this.dir = resolve(options.dir);
@@ -155,7 +155,11 @@ export class LocalForge implements Forge {
 
   async requestReview(): Promise<void> {}
 
-  async ensureCheckRun(_headSha: string, name: CheckName, update: CheckRunUpdate): Promise<void> {
+  async ensureCheckRun(
+    _headSha: string,
+    name: CheckRunName,
+    update: CheckRunUpdate,
+  ): Promise<void> {
     this.checkRuns.set(name, update);
     if (update.status === "completed") {
       this.options.print(

@@ -2,6 +2,7 @@ import { recordRejection } from "../../chant-format/approval.js";
 import { CHANT_CONFIG_PATH, readRejectionAction } from "../../chant-format/chant-config.js";
 import { reviewPlan } from "../../chant-format/plan-problems.js";
 import { serializeSpec } from "../../chant-format/serialize-spec.js";
+import { SPEC_CHECK_NAME } from "../../domain/checks.js";
 import { readText } from "../../domain/repo-files.js";
 import { freshStatus, withNotice } from "../../domain/status.js";
 import { GitError } from "../../process/git.js";
@@ -55,6 +56,23 @@ async function reviewPush(
       ? [`\`${path}\` is not on the branch at \`${decision.sha.slice(0, 7)}\``]
       : reviewPlan(path, text).problems;
   const short = decision.sha.slice(0, 7);
+  // On the pushed commit, where a reviewer of the pull request looks first.
+  await deps.forge.ensureCheckRun(decision.sha, SPEC_CHECK_NAME, {
+    status: "completed",
+    conclusion: problems.length === 0 ? "success" : "failure",
+    title:
+      problems.length === 0
+        ? "The plan can be approved"
+        : `The plan cannot be approved as it is (${problems.length} ${problems.length === 1 ? "problem" : "problems"})`,
+    summary:
+      problems.length === 0
+        ? "chant reads the spec, it has a title and acceptance criteria, and it awaits approval. `/chant approve` runs the agent on this commit."
+        : [
+            ...problems.map((p) => `- ${p}`),
+            "",
+            "Fix the spec on the branch; every push is checked.",
+          ].join("\n"),
+  });
   await deps.forge.ensureStatusComment(request.target, (previous) =>
     withNotice(
       previous,
