@@ -274,7 +274,7 @@ describe("plan approval on GitHub", () => {
       expect((await git("rev-parse", `${approveSha}^`)).trim()).toBe(head);
       const atApproval = await git("show", `${approveSha}:${path}`);
       expect(atApproval).toMatch(
-        /\napproval:\n  required: true\n  status: approved\n  by: alice\n  at: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n---\n/,
+        /\napproval:\n {2}required: true\n {2}status: approved\n {2}by: alice\n {2}at: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n---\n/,
       );
       expect(atApproval).toMatch(
         /\n## Approval Discussion\n\n\*\*alice\*\* - \d{4}-\d\d-\d\d \d\d:\d\d - REJECTED\nsplit token handling from the store first\n\n\*\*alice\*\* - \d{4}-\d\d-\d\d \d\d:\d\d - APPROVED\n$/,
