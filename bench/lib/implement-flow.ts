@@ -91,7 +91,14 @@ export interface FlowResult {
   prOpenedAt: number | undefined;
   /** When the last check run completed (the checks job finished). */
   checksDoneAt: number;
-  checkRuns: { name: string; status: string; conclusion: string | null }[];
+  /** The check runs of the PR's head, with the times the app gave them (the check's own run). */
+  checkRuns: {
+    name: string;
+    status: string;
+    conclusion: string | null;
+    startedAt: string;
+    completedAt: string | null;
+  }[];
   pulls: number;
   statusComments: number;
   unrouted: string[];
@@ -219,6 +226,8 @@ export async function runImplementFlow(options: FlowOptions): Promise<FlowResult
         name: r.name,
         status: r.status,
         conclusion: r.conclusion,
+        startedAt: r.started_at,
+        completedAt: r.completed_at,
       })),
       pulls: (await fake.pulls("acme/kv-store")).length,
       statusComments: fake.comments("acme/kv-store", 42).length,
