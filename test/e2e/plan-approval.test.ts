@@ -350,6 +350,22 @@ describe("plan approval on GitHub", () => {
       );
       expect(await agentRuns()).toBe(0);
 
+      // A fork's pull request is no plan, whoever comments there and whatever its branch is called.
+      await stack.fake.addRepo({ owner: "mallory", name: "kv-store", forkOf: REPO });
+      await stack.fake.commit("mallory/kv-store", {
+        branch: pr!.head.ref,
+        from: "main",
+        files: { [`.chant/specs/${pr!.head.ref.slice("chant/".length)}.md`]: "---\n---\n# mine\n" },
+      });
+      const fork = await stack.fake.addPullRequest(REPO, {
+        title: "Approve me",
+        user: "mallory",
+        head: `mallory:${pr!.head.ref}`,
+      });
+      await comment(fork.number, "bob", "/chant approve");
+      expect(status(fork.number).notice).toMatch(/^@bob: no plan awaits approval here/);
+      expect(await agentRuns()).toBe(0);
+
       await comment(pr!.number, "bob", "/chant approve");
       expect(await agentRuns()).toBe(1);
       const final = parseSpec(
