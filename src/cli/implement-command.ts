@@ -9,7 +9,7 @@ import type { CheckResult } from "../checks/run-checks.js";
 import { secretsFromEnv } from "./process-secrets.js";
 import { branchHead, localUser, plansForIssue } from "./plan-branch.js";
 import type { PlanDecision } from "../domain/plan.js";
-import { ConfigError } from "../domain/repo-config.js";
+import { ConfigError, type RepoConfig } from "../domain/repo-config.js";
 import { LocalForge } from "../forge/local/local-forge.js";
 import { runChecksForCommit } from "../pipeline/checks/run-checks-for-commit.js";
 import { runImplementation } from "../pipeline/run-implementation.js";
@@ -22,6 +22,7 @@ import {
   positiveIntegerFlag,
   sandboxLog,
   type Command,
+  type Output,
 } from "./command.js";
 
 export const implementCommand: Command = {
@@ -90,43 +91,9 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
     }
 
     const workRoot = workRootFromEnv(process.env);
-    let body: string | undefined;
-    try {
-      body = values["body-file"] ? await readFile(values["body-file"], "utf8") : undefined;
-    } catch (error) {
-      return fail(
-        `--body-file ${values["body-file"]} could not be read: ${(error as Error).message}`,
-      );
-    }
-    const forge = new LocalForge({
-      dir,
-      issueTitle: values.title,
-      issueBody: body,
-      print: io.err,
-      isTTY: io.isTTY,
-    });
-    let config;
-    let agent;
-    let sandbox;
-    try {
-      config = (await forge.repoConfig()).config;
-      agent = agentFromEnv(process.env);
-      sandbox = await openSandbox(process.env, {
-        workRoot,
-        programs: agent.programs,
-        log: sandboxLog(io),
-      });
-      // The agent runs there, knows the flags it is given, and has a credential to use.
-      await checkAgent(agent, sandbox, { env: process.env, workRoot });
-    } catch (error) {
-      if (
-        error instanceof ConfigError ||
-        error instanceof AgentConfigError ||
-        error instanceof SandboxConfigError
-      )
-        return fail(error.message);
-      throw error;
-    }
+    const opened = await openLocalRun(dir, workRoot, values, io);
+    if (typeof opened === "string") return fail(opened);
+    const { forge, config, agent, sandbox } = opened;
     const secrets = [...secretsFromEnv(), ...agentCredentialValues(process.env)];
     const controller = new AbortController();
     const interrupt = () => controller.abort(new Error("interrupted"));
@@ -175,86 +142,130 @@ failed, 1 the run stopped (the reason is printed) or a check failed, 2 usage err
               },
         },
       );
-      if (outcome.kind === "stopped") {
-        // The forge has printed the outcome and its details already.
-        if (values.json)
-          io.out(
-            JSON.stringify(
-              { ok: false, reason: outcome.headline, details: outcome.details },
-              null,
-              2,
-            ),
-          );
-        return EXIT.failed;
-      }
-      if (outcome.kind === "awaiting_approval") {
-        const pr = forge.pullRequestDraft;
-        if (values.json)
-          io.out(
-            JSON.stringify(
-              {
-                ok: true,
-                outcome: outcome.kind,
-                specId: outcome.specId,
-                branch: outcome.branch,
-                headSha: outcome.headSha,
-                pullRequest: pr,
-              },
-              null,
-              2,
-            ),
-          );
-        else
-          io.out(
-            [
-              "",
-              `Branch ${outcome.branch} is in ${dir}: the plan .chant/specs/${outcome.specId}.md awaits approval; no agent ran.`,
-              `Review it (edit and commit on the branch if needed), then: chant-bot implement --repo ${dir} --issue ${issueNumber} --approve`,
-            ].join("\n"),
-          );
-        return EXIT.ok;
-      }
-      if (outcome.kind === "plan_reviewed" || outcome.kind === "plan_rejected") return EXIT.failed;
-      const ok = outcome.kind === "succeeded" && !anyFailed(checks);
-      if (values.json) {
-        io.out(
-          JSON.stringify(
-            {
-              ok,
-              outcome: outcome.kind,
-              specId: outcome.specId,
-              branch: outcome.branch,
-              pullRequest: forge.pullRequestDraft,
-              checks: checks.map((c) => ({
-                name: c.name,
-                conclusion: c.conclusion,
-                title: c.title,
-              })),
-            },
-            null,
-            2,
-          ),
-        );
-      } else {
-        const pr = forge.pullRequestDraft;
-        io.out(
-          [
-            "",
-            outcome.kind === "succeeded"
-              ? `Branch ${outcome.branch} is in ${dir}: the spec .chant/specs/${outcome.specId}.md and the fix.`
-              : `The research's approach does not work: branch ${outcome.branch} holds the notes and a follow-up research spec.`,
-            ...(pr ? ["", `Pull request to open (base ${pr.base}): ${pr.title}`, "", pr.body] : []),
-            ...(checks.length ? ["", formatResultsTable(checks), ...failureTails(checks)] : []),
-          ].join("\n"),
-        );
-      }
-      return ok ? EXIT.ok : EXIT.failed;
+      return printOutcome(io, outcome, { dir, issueNumber, json: values.json, forge, checks });
     } finally {
       process.removeListener("SIGINT", interrupt);
       process.removeListener("SIGTERM", interrupt);
     }
   },
 };
+
+/** The checkout as a forge, its config, the agent in its sandbox (checked): or why not, in a line. */
+async function openLocalRun(
+  dir: string,
+  workRoot: string,
+  values: { title?: string | undefined; "body-file"?: string | undefined },
+  io: Output,
+): Promise<
+  | {
+      forge: LocalForge;
+      config: RepoConfig;
+      agent: ReturnType<typeof agentFromEnv>;
+      sandbox: Awaited<ReturnType<typeof openSandbox>>;
+    }
+  | string
+> {
+  let body: string | undefined;
+  try {
+    body = values["body-file"] ? await readFile(values["body-file"], "utf8") : undefined;
+  } catch (error) {
+    return `--body-file ${values["body-file"]} could not be read: ${(error as Error).message}`;
+  }
+  const forge = new LocalForge({
+    dir,
+    issueTitle: values.title,
+    issueBody: body,
+    print: io.err,
+    isTTY: io.isTTY,
+  });
+  try {
+    const config = (await forge.repoConfig()).config;
+    const agent = agentFromEnv(process.env);
+    const sandbox = await openSandbox(process.env, {
+      workRoot,
+      programs: agent.programs,
+      log: sandboxLog(io),
+    });
+    // The agent runs there, knows the flags it is given, and has a credential to use.
+    await checkAgent(agent, sandbox, { env: process.env, workRoot });
+    return { forge, config, agent, sandbox };
+  } catch (error) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof AgentConfigError ||
+      error instanceof SandboxConfigError
+    )
+      return error.message;
+    throw error;
+  }
+}
+
+/** What the run came to, on stdout (JSON with --json), and the exit status it means. */
+function printOutcome(
+  io: Output,
+  outcome: Awaited<ReturnType<typeof runImplementation>>,
+  run: {
+    dir: string;
+    issueNumber: number;
+    json: boolean;
+    forge: LocalForge;
+    checks: CheckResult[];
+  },
+): number {
+  const { dir, issueNumber, forge, checks } = run;
+  const json = (value: unknown) => io.out(JSON.stringify(value, null, 2));
+  if (outcome.kind === "stopped") {
+    // The forge has printed the outcome and its details already.
+    if (run.json) json({ ok: false, reason: outcome.headline, details: outcome.details });
+    return EXIT.failed;
+  }
+  if (outcome.kind === "awaiting_approval") {
+    const pr = forge.pullRequestDraft;
+    if (run.json)
+      json({
+        ok: true,
+        outcome: outcome.kind,
+        specId: outcome.specId,
+        branch: outcome.branch,
+        headSha: outcome.headSha,
+        pullRequest: pr,
+      });
+    else
+      io.out(
+        [
+          "",
+          `Branch ${outcome.branch} is in ${dir}: the plan .chant/specs/${outcome.specId}.md awaits approval; no agent ran.`,
+          `Review it (edit and commit on the branch if needed), then: chant-bot implement --repo ${dir} --issue ${issueNumber} --approve`,
+        ].join("\n"),
+      );
+    return EXIT.ok;
+  }
+  if (outcome.kind === "plan_reviewed" || outcome.kind === "plan_rejected") return EXIT.failed;
+  const ok = outcome.kind === "succeeded" && !anyFailed(checks);
+  if (run.json) {
+    json({
+      ok,
+      outcome: outcome.kind,
+      specId: outcome.specId,
+      branch: outcome.branch,
+      pullRequest: forge.pullRequestDraft,
+      checks: checks.map((c) => ({ name: c.name, conclusion: c.conclusion, title: c.title })),
+    });
+  } else {
+    const pr = forge.pullRequestDraft;
+    io.out(
+      [
+        "",
+        outcome.kind === "succeeded"
+          ? `Branch ${outcome.branch} is in ${dir}: the spec .chant/specs/${outcome.specId}.md and the fix.`
+          : `The research's approach does not work: branch ${outcome.branch} holds the notes and a follow-up research spec.`,
+        ...(pr ? ["", `Pull request to open (base ${pr.base}): ${pr.title}`, "", pr.body] : []),
+        ...(checks.length ? ["", formatResultsTable(checks), ...failureTails(checks)] : []),
+      ].join("\n"),
+    );
+  }
+  return ok ? EXIT.ok : EXIT.failed;
+}
 
 interface ApprovalRequest {
   specId: string;
