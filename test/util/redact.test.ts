@@ -226,20 +226,28 @@ describe("createSecretFinder: encodings and noise", () => {
     expect(holds(seededBytes(11, 300_000).toString("latin1"))).toBe(false);
   });
 
-  it("stays fast: 8 MB of random printable text with a PEM-sized secret set", () => {
-    const lines = Array.from({ length: 26 }, (_, i) => seededBytes(i + 500, 48).toString("base64"));
-    const key = ["-----BEGIN RSA PRIVATE KEY-----", ...lines, "-----END RSA PRIVATE KEY-----"].join(
-      "\n",
-    );
-    const holdsAll = createSecretFinder([key, WEBHOOK, TOKEN]);
-    const bytes = seededBytes(12, 8_000_000);
-    for (let i = 0; i < bytes.length; i += 1) bytes[i] = i % 61 === 60 ? 10 : 32 + (bytes[i]! % 95);
-    const text = bytes.toString("latin1");
-    const started = performance.now();
-    expect(holdsAll(text)).toBe(false);
-    // About 0.2 s on an idle machine; the bound leaves room for a busy one.
-    expect(performance.now() - started).toBeLessThan(3000);
-  });
+  // Not timed (speed is a benchmark's business): the test's own time limit only
+  // catches a search that went quadratic, which would take minutes on 8 MB.
+  it(
+    "finds nothing in 8 MB of random printable text with a PEM-sized secret set",
+    { timeout: 30_000 },
+    () => {
+      const lines = Array.from({ length: 26 }, (_, i) =>
+        seededBytes(i + 500, 48).toString("base64"),
+      );
+      const key = [
+        "-----BEGIN RSA PRIVATE KEY-----",
+        ...lines,
+        "-----END RSA PRIVATE KEY-----",
+      ].join("\n");
+      const holdsAll = createSecretFinder([key, WEBHOOK, TOKEN]);
+      const bytes = seededBytes(12, 8_000_000);
+      for (let i = 0; i < bytes.length; i += 1)
+        bytes[i] = i % 61 === 60 ? 10 : 32 + (bytes[i]! % 95);
+      const text = bytes.toString("latin1");
+      expect(holdsAll(text)).toBe(false);
+    },
+  );
 });
 
 describe("redactKnownTokens", () => {
@@ -359,8 +367,10 @@ describe("looksLikeCredential: the shapes redactKnownTokens knows, for the agent
   });
 });
 
-describe("redaction speed", () => {
-  it("redacts a 10 MB log with 20 secrets well under a second", () => {
+describe("redaction of a large log", () => {
+  // Not timed (speed is a benchmark's business): the test's own time limit only
+  // catches a redactor that went quadratic, which would take minutes on 10 MB.
+  it("redacts a 10 MB log with 20 secrets, every occurrence", { timeout: 30_000 }, () => {
     const secrets = Array.from({ length: 20 }, () => randomBytes(20).toString("base64"));
     const lines: string[] = [];
     let size = 0;
@@ -376,10 +386,7 @@ describe("redaction speed", () => {
     }
     const text = lines.join("\n");
     const redact = createRedactor(secrets);
-    const started = performance.now();
     const out = redact(text);
-    const elapsed = performance.now() - started;
-    expect(elapsed).toBeLessThan(1000);
     for (const secret of secrets) expect(out).not.toContain(secret);
     expect(out.split("[REDACTED]").length - 1).toBe(2 * Math.ceil(lines.length / 5000));
   });
