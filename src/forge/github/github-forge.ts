@@ -412,6 +412,13 @@ ${batch.map((_, j) => `    f${j}: object(expression: $e${j}) { ... on Blob { byt
           body: pr.body,
         });
       }
+      // A plan's pull request opened as a draft becomes the fix's: out of draft when the config says so.
+      if (existing.draft && !pr.draft) {
+        await this.octokit.graphql(
+          "mutation($id: ID!) { markPullRequestReadyForReview(input: { pullRequestId: $id }) { pullRequest { isDraft } } }",
+          { id: existing.node_id },
+        );
+      }
       return { number: existing.number, url: existing.html_url, created: false };
     }
     try {
