@@ -42,6 +42,11 @@ export function reviewPlan(path: string, text: string): PlanReview {
     problems.push(
       `${path}: \`approval.required\` is not \`true\`: the plan no longer asks for approval`,
     );
+  } else if (spec.frontmatter.approval.status === "approved") {
+    // An approval is written by the approver's `/chant approve` (or `chant approve`), never by an edit.
+    problems.push(
+      `${path}: \`approval.status: approved\` was written into the plan by an edit: set it back to \`pending\` and approve with \`/chant approve\``,
+    );
   }
   return { spec, problems };
 }

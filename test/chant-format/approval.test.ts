@@ -198,6 +198,17 @@ describe("a plan under review", () => {
     expect(
       reviewPlan(PATH, PLAN.replace("status: pending\n---", "status: maybe\n---")).problems,
     ).toEqual([`${PATH}:10: \`approval.status\` must be one of pending, approved, rejected`]);
+    // An approval typed into the plan is no approval: the record names who approved, through the bot.
+    expect(
+      reviewPlan(PATH, PLAN.replace("status: pending\n---", "status: approved\n  by: me\n---"))
+        .problems,
+    ).toEqual([
+      `${PATH}: \`approval.status: approved\` was written into the plan by an edit: set it back to \`pending\` and approve with \`/chant approve\``,
+    ]);
+    // A rejected plan may be approved after an edit, as in chant.
+    expect(
+      reviewPlan(PATH, PLAN.replace("status: pending\n---", "status: rejected\n---")).problems,
+    ).toEqual([]);
   });
 });
 
