@@ -13,7 +13,7 @@ import { alive, ChaosStack, REPO, runningProcesses } from "../support/chaos-stac
  * queue prefix and worker, and most of a flow is spent in Probot's spacing of
  * writes (1 s, 3 s for comments and pull requests), not on the CPU.
  */
-describe.concurrent("kill -9 of the worker, then a restart", { timeout: 150_000 }, () => {
+describe.concurrent("kill -9 of the worker, then a restart", { timeout: 240_000 }, () => {
   it("during the clone: the git request never answered", async () => {
     await withStack(async (stack) => {
       const clone = stack.fake.holdNext("/git/*");
@@ -96,13 +96,18 @@ describe.concurrent("kill -9 of the worker, then a restart", { timeout: 150_000 
       await holdTheTestsCheck(stack);
       const worker = await stack.spawnWorker();
       const jobId = await stack.enqueue();
-      await stack.until(() => checksStarted(stack).length === 1, "the tests check to start");
+      // The whole implement flow comes first; five scenarios share the CPUs meanwhile.
+      await stack.until(
+        () => checksStarted(stack).length === 1,
+        "the tests check to start",
+        90_000,
+      );
       const orphan = checksStarted(stack)[0]!;
       await stack.kill9(worker);
       // The check command's sandbox dies with its worker.
       await stack.until(() => !alive(orphan), "the sandboxed check command to die with its worker");
       await stack.spawnWorker();
-      await stack.until(() => checksStarted(stack).length === 2, "the checks to run again");
+      await stack.until(() => checksStarted(stack).length === 2, "the checks to run again", 60_000);
       rmSync(join(stack.holdDir, "hold-check"));
       await stack.expectExactlyOnce(jobId);
       expectNoWorkspacesLeft(stack);
