@@ -53,6 +53,16 @@ export const PHASES = [
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
+/** Phases in which a run has ended (its outcome is said); the others are on the way or a notice. */
+export const ENDED_PHASES: ReadonlySet<Phase> = new Set<Phase>([
+  "succeeded",
+  "failed",
+  "cancelled",
+  "refused",
+  "needs_research",
+  "awaiting_approval",
+]);
+
 export const statusStateSchema = z.object({
   v: z.literal(1),
   phase: z.enum(PHASES),

@@ -2,6 +2,7 @@ import { basename, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { git } from "../../process/git.js";
 import {
+  ENDED_PHASES,
   formatDuration,
   STEP_TITLES,
   type StatusState,
@@ -34,14 +35,6 @@ export interface LocalForgeOptions {
 }
 
 const STEP_MARKS: Record<string, string> = { running: "…", done: "✔", failed: "✖", skipped: "↷" };
-const FINAL_PHASES = new Set([
-  "succeeded",
-  "failed",
-  "cancelled",
-  "refused",
-  "needs_research",
-  "awaiting_approval",
-]);
 
 /**
  * The forge of `chant-bot implement`: a checkout on disk. Files are read
@@ -127,7 +120,7 @@ export class LocalForge implements Forge {
         this.options.print(line);
       }
     }
-    if (FINAL_PHASES.has(next.phase) && previous?.headline !== next.headline) {
+    if (ENDED_PHASES.has(next.phase) && previous?.headline !== next.headline) {
       this.options.print(`chant-bot: ${next.headline.replace(/`/g, "")}`);
       for (const line of next.details) this.options.print(`  ${line}`);
     }
