@@ -31,7 +31,9 @@ function status(issue = 42) {
   return readStatusState(comments[0]!.body)!;
 }
 
-describe("the worker's failure modes end in a clear final message", () => {
+// Whole flows (clone, agent, push, checks) on 2 CPUs shared with another test file:
+// about 5 s each alone, over 20 s under load. Not a timing test.
+describe("the worker's failure modes end in a clear final message", { timeout: 60_000 }, () => {
   it("the agent never sees a token: not in its environment, not in .git/config, not via git", async () => {
     const { jobId } = await enqueue();
     await stack.startWorkers("fix", join(AGENTS, "snoop-then-fix.mjs"));

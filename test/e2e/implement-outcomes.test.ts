@@ -26,7 +26,9 @@ function enqueue() {
   });
 }
 
-describe("outcomes on GitHub (stand-in)", () => {
+// Whole flows (clone, agent, push, checks) on 2 CPUs shared with another test file:
+// about 5 s each alone, over 20 s under load. Not a timing test.
+describe("outcomes on GitHub (stand-in)", { timeout: 60_000 }, () => {
   it("research was wrong: no fix pushed, a draft 'Re-research issue #42' PR with the follow-up spec, the notes quoted", async () => {
     const { jobId } = await enqueue();
     await stack.startWorkers("needs-research");

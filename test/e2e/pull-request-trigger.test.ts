@@ -39,7 +39,9 @@ function enqueueOnPr(number: number) {
   });
 }
 
-describe("triggered on a pull request", () => {
+// Whole flows (clone, agent, push, checks) on 2 CPUs shared with another test file:
+// about 5 s each alone, over 20 s under load. Not a timing test.
+describe("triggered on a pull request", { timeout: 60_000 }, () => {
   it("same repository: finds the research the PR adds, takes the issue from its label, fixes #42", async () => {
     await stack.fake.commit("acme/kv-store", {
       branch: "research-42",
