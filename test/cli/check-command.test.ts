@@ -66,7 +66,8 @@ async function run(args: string[]) {
 
 let usageRepo: CheckRepo | undefined;
 
-describe("chant-bot check", () => {
+// Real processes in the real sandbox: seconds alone, past 20 s under load. Not a timing test.
+describe("chant-bot check", { timeout: 60_000 }, () => {
   it("finds the reproduction test through the branch's spec and the base through main; prints a table", async () => {
     const repo = await checkRepo({
       after: { "src/store.js": FIXED_STORE, [`.chant/specs/${SPEC_ID}.md`]: IMPLEMENTATION_SPEC },

@@ -82,7 +82,8 @@ async function implement(args: string[], env: Record<string, string | undefined>
   }
 }
 
-describe("chant-bot implement (local forge: no GitHub, no Redis)", () => {
+// Real processes in the real sandbox: seconds alone, past 20 s under load. Not a timing test.
+describe("chant-bot implement (local forge: no GitHub, no Redis)", { timeout: 60_000 }, () => {
   it("creates the branch with the completed spec and the fix, runs the checks, prints a summary, exits 0", async () => {
     const repo = await kvStoreRepo();
     const result = await implement(["--repo", repo, "--issue", "42", "--title", "Lost writes"]);
@@ -261,7 +262,8 @@ function processesWith(marker: string): number[] {
   return pids;
 }
 
-describe("chant-bot implement stopped from outside", () => {
+// Real processes in the real sandbox: seconds alone, past 20 s under load. Not a timing test.
+describe("chant-bot implement stopped from outside", { timeout: 60_000 }, () => {
   it.each(["SIGTERM", "SIGINT"] as const)(
     "%s (a `timeout`, a container stop, Ctrl-C) stops the agent's whole sandbox, then the command exits",
     async (signal) => {

@@ -89,7 +89,8 @@ async function commitOnBranch(repo: string, branch: string, path: string, text: 
   await gitIn(repo, "worktree", "remove", "--force", wt);
 }
 
-describe("chant-bot implement --plan / --approve", () => {
+// Real processes in the real sandbox: seconds alone, past 20 s under load. Not a timing test.
+describe("chant-bot implement --plan / --approve", { timeout: 60_000 }, () => {
   it("--plan commits the spec alone with approval pending and runs no agent; --approve records chant's approval and runs the agent on it", async () => {
     const repo = await kvStoreRepo();
     const planned = await implement(["--repo", repo, "--issue", "42", "--plan", "--no-checks"]);
