@@ -17,7 +17,16 @@
  * (CHANT_SANDBOX_UID, default 65534): process limits count per user, and
  * root's files stay out of reach even if a mount were misconfigured.
  */
-import { chmod, lchown, mkdir, readdir, readlink, statfs, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  lchown,
+  mkdir,
+  readdir,
+  readlink,
+  realpath,
+  statfs,
+  writeFile,
+} from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { runProcess } from "../process/run-process.js";
 import {
@@ -36,6 +45,7 @@ import type {
   SandboxRunOptions,
 } from "./sandbox.js";
 import { lstatIfPresent } from "../process/file-status.js";
+import { killProcessGroupsIn } from "../process/processes-in-dir.js";
 
 /** Inside the sandbox the command runs as this user (not root: agents refuse some modes as root). */
 export const SANDBOX_UID = 1000;
@@ -303,6 +313,16 @@ export class BubblewrapSandbox implements Sandbox {
         });
       } finally {
         clearInterval(timer);
+        // What the command started must not outlive it. bwrap's init (pid 1 of the sandbox,
+        // in a session of its own) was seen alive with the command's shell after a stop under
+        // load: --die-with-parent did not take it down. Every process group still working in
+        // the command's directory goes (a no-op when the sandbox ended by itself).
+        killProcessGroupsIn(
+          await realpath(run.cwd).catch((error: unknown) => {
+            this.options.log?.warn({ err: error, cwd: run.cwd }, "sandbox: cwd not resolvable");
+            return run.cwd;
+          }),
+        );
       }
       return this.interpret(result, command[0] ?? "", limit, options.signal);
     } finally {
