@@ -78,22 +78,8 @@ export async function processImplementJob(
     decision: data.decision,
   };
   try {
-    if (data.decision && data.decision.kind !== "approve") {
-      // A rejection or a re-validation: no agent, no pipeline.
-      return await decidePlan(request, {
-        forge,
-        agent: deps.agent,
-        sandbox: deps.sandbox,
-        config,
-        workRoot: deps.workRoot,
-        secrets: deps.secrets,
-        signal,
-        log,
-        jobId: job.id,
-        lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
-      });
-    }
-    const outcome = await runImplementation(request, {
+    // What a run of this job needs, with or without the pipeline.
+    const base = {
       forge,
       agent: deps.agent,
       sandbox: deps.sandbox,
@@ -104,6 +90,13 @@ export async function processImplementJob(
       log,
       jobId: job.id,
       lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+    };
+    if (data.decision && data.decision.kind !== "approve") {
+      // A rejection or a re-validation: no agent, no pipeline.
+      return await decidePlan(request, base);
+    }
+    const outcome = await runImplementation(request, {
+      ...base,
       onStep: deps.onStep,
       onSpecId: async (specId) => {
         if (data.specId !== specId) await job.updateData({ ...data, specId });
