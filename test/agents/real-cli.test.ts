@@ -11,15 +11,14 @@
  * Opt-in for `npm test` (it installs about 650 MB once, into a cache outside the project): CHANT_REAL_CLI=1.
  * `.ci/run` sets it. The times are printed for the notes.
  */
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProcess } from "../../src/process/run-process.js";
-import { FIXTURE_REPOS } from "../support/memory-files.js";
 import { closedPort, startModelApi, type ModelApi, type Scenario } from "../support/model-api.js";
 import { TEST_FIXTURES } from "../support/sandbox.js";
 import { ROOT, cliEnv, spawnCli } from "../support/spawn-cli.js";
+import { gitIn as git, kvStoreRepo } from "../support/git-repo.js";
 
 const ENABLED = process.env.CHANT_REAL_CLI === "1";
 const KEY = "sk-stand-in-0123456789abcdef";
@@ -62,34 +61,7 @@ afterAll(async () => {
     console.log(`real agent CLIs through chant-bot implement:\n${times.join("\n")}`);
 });
 
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  const result = await runProcess(["git", ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? "", HOME: cwd, GIT_CONFIG_NOSYSTEM: "1" },
-    timeoutMs: 20_000,
-  });
-  if (result.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${result.output}`);
-  return result.stdout.trim();
-}
-
-async function kvStore(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), "chant-real-cli-"));
-  dirs.push(dir);
-  cpSync(join(FIXTURE_REPOS, "kv-store"), dir, { recursive: true });
-  await git(dir, "init", "--quiet", "--initial-branch=main");
-  await git(dir, "add", "--all");
-  await git(
-    dir,
-    "-c",
-    "user.name=t",
-    "-c",
-    "user.email=t@example.com",
-    "commit",
-    "-qm",
-    "kv-store",
-  );
-  return dir;
-}
+const kvStore = () => kvStoreRepo("chant-real-cli-", dirs, "kv-store");
 
 interface Outcome {
   code: number | null;

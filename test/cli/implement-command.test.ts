@@ -15,48 +15,19 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { shellQuote } from "../../src/process/command-line.js";
-import { runProcess } from "../../src/process/run-process.js";
 import { parseSpec } from "../../src/chant-format/parse-spec.js";
 import { FIX_AGENT } from "../support/e2e-stack.js";
 import { FIXTURE_REPOS } from "../support/memory-files.js";
 import { SANDBOX_TEST_ENV } from "../support/sandbox.js";
 import { cliEnv, spawnCli } from "../support/spawn-cli.js";
+import { gitIn, kvStoreRepo as newKvStoreRepo } from "../support/git-repo.js";
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function gitIn(cwd: string, ...args: string[]): Promise<string> {
-  const result = await runProcess(["git", ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? "", HOME: cwd, GIT_CONFIG_NOSYSTEM: "1" },
-    timeoutMs: 20_000,
-  });
-  if (result.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${result.output}`);
-  return result.stdout.trim();
-}
-
-/** kv-store as a real git repository on main. */
-async function kvStoreRepo(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), "chant-implement-"));
-  dirs.push(dir);
-  cpSync(join(FIXTURE_REPOS, "kv-store"), dir, { recursive: true });
-  await gitIn(dir, "init", "--quiet", "--initial-branch=main");
-  await gitIn(dir, "add", "--all");
-  await gitIn(
-    dir,
-    "-c",
-    "user.name=t",
-    "-c",
-    "user.email=t@example.com",
-    "commit",
-    "--quiet",
-    "-m",
-    "kv-store",
-  );
-  return dir;
-}
+const kvStoreRepo = () => newKvStoreRepo("chant-implement-", dirs, "kv-store");
 
 async function implement(args: string[], env: Record<string, string | undefined> = {}) {
   const saved = { ...process.env };

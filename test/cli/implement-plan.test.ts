@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -9,8 +9,8 @@ import { main } from "../../src/cli/main.js";
 import { shellQuote } from "../../src/process/command-line.js";
 import { runProcess } from "../../src/process/run-process.js";
 import { AGENTS } from "../support/e2e-stack.js";
-import { FIXTURE_REPOS } from "../support/memory-files.js";
 import { SANDBOX_TEST_ENV } from "../support/sandbox.js";
+import { gitIn, kvStoreRepo as newKvStoreRepo } from "../support/git-repo.js";
 
 /**
  * `chant-bot implement --plan` then `--approve` on a checkout: chant's
@@ -23,25 +23,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function gitIn(cwd: string, ...args: string[]): Promise<string> {
-  const result = await runProcess(["git", ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? "", HOME: cwd, GIT_CONFIG_NOSYSTEM: "1" },
-    timeoutMs: 20_000,
-  });
-  if (result.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${result.output}`);
-  return result.stdout.trim();
-}
-
-async function kvStoreRepo(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), "chant-plan-"));
-  dirs.push(dir);
-  cpSync(join(FIXTURE_REPOS, "kv-store"), dir, { recursive: true });
-  await gitIn(dir, "init", "--quiet", "--initial-branch=main");
-  await gitIn(dir, "add", "--all");
-  await gitIn(dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "kv");
-  return dir;
-}
+const kvStoreRepo = () => newKvStoreRepo("chant-plan-", dirs);
 
 async function implement(args: string[]) {
   const saved = { ...process.env };
