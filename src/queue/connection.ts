@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from "ioredis";
+import type { z } from "zod";
 
 export interface QueueSettings {
   /** CHANT_REDIS_URL */
@@ -87,4 +88,21 @@ export async function withinTimeout<T>(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A JSON record the app wrote to Redis, read back within the producer's
+ * timeout and checked against its schema: undefined when it is missing or
+ * not what the schema says (an older shape).
+ */
+export async function readRecord<T>(
+  redis: Pick<Redis, "get">,
+  what: string,
+  key: string,
+  schema: z.ZodType<T>,
+): Promise<T | undefined> {
+  const raw = await withinTimeout(what, redis.get(key));
+  if (!raw) return undefined;
+  const parsed = schema.safeParse(JSON.parse(raw));
+  return parsed.success ? parsed.data : undefined;
 }

@@ -2,7 +2,7 @@ import type { Job, JobState, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { ChantQueues } from "./chant-queues.js";
 import { CHECKS_JOB_OPTIONS, IMPLEMENT_JOB_OPTIONS } from "./chant-queues.js";
-import { withinTimeout } from "./connection.js";
+import { readRecord, withinTimeout } from "./connection.js";
 import {
   checksJobSchema,
   implementJobSchema,
@@ -183,13 +183,12 @@ export async function lastImplementJob(
   repoId: number,
   target: number,
 ): Promise<ImplementJob | undefined> {
-  const raw = await withinTimeout(
+  return readRecord(
+    queues.redis,
     "read the last job",
-    queues.redis.get(queues.key("last", repoId, target)),
+    queues.key("last", repoId, target),
+    implementJobSchema,
   );
-  if (!raw) return undefined;
-  const parsed = implementJobSchema.safeParse(JSON.parse(raw));
-  return parsed.success ? parsed.data : undefined;
 }
 
 export const CANCEL_CHANNEL = "cancel";

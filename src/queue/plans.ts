@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ChantQueues } from "./chant-queues.js";
-import { withinTimeout } from "./connection.js";
+import { readRecord, withinTimeout } from "./connection.js";
 import { implementJobSchema, type ImplementJob } from "./job-data.js";
 
 /** A plan is remembered as long as a last job is (90 days). */
@@ -46,13 +46,12 @@ export async function planFor(
     queues.redis.get(queues.key("plan-for", repoId, number)),
   );
   if (!specId) return undefined;
-  const raw = await withinTimeout(
+  return readRecord(
+    queues.redis,
     "read the plan",
-    queues.redis.get(queues.key("plan", repoId, specId)),
+    queues.key("plan", repoId, specId),
+    planRecordSchema,
   );
-  if (!raw) return undefined;
-  const parsed = planRecordSchema.safeParse(JSON.parse(raw));
-  return parsed.success ? parsed.data : undefined;
 }
 
 /** The plan was approved and implemented: its branch is a fix now (a push runs the checks again). */
